@@ -1,0 +1,60 @@
+"""The compute device: CUDA → MPS → CPU, overridable with EXPLORER_DEVICE=cpu|cuda|mps.
+
+torch is imported only when a device is asked for, so pages that do not need it (and the
+app's first paint) stay light.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from importlib import metadata
+
+ENV = "EXPLORER_DEVICE"
+THREADS = int(os.environ.get("EXPLORER_TORCH_THREADS", "1"))
+
+
+def pick_device() -> str:
+    """'cuda', 'mps' or 'cpu' — the env override wins when that device is available."""
+    import torch
+
+    want = os.environ.get(ENV, "").strip().lower()
+    have = {"cpu": True, "cuda": torch.cuda.is_available(),
+            "mps": bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())}
+    if want in have and have[want]:
+        return want
+    for dev in ("cuda", "mps"):
+        if have[dev]:
+            return dev
+    return "cpu"
+
+
+def describe() -> dict:
+    """Device name and details for the Home page."""
+    import torch
+
+    dev = pick_device()
+    info = {"device": dev, "override": os.environ.get(ENV) or None, "torch_threads": torch.get_num_threads()}
+    if dev == "cuda":
+        info["name"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def cap_threads() -> None:
+    """Cap torch's intra-op threads (sessions share one process and a few cores)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
+
+
+def versions(names=("python", "streamlit", "torch", "numpy", "plotly", "scikit-learn", "safetensors")) -> dict:
+    """Installed versions, read from package metadata (imports nothing)."""
+    out = {}
+    for n in names:
+        if n == "python":
+            out[n] = sys.version.split()[0]
+            continue
+        try:
+            out[n] = metadata.version(n)
+        except metadata.PackageNotFoundError:
+            out[n] = "not installed"
+    return out
