@@ -289,9 +289,14 @@ def forward(cfg: Config, theta: np.ndarray, x: np.ndarray, keep: list | None = N
     """Activations of every layer for inputs x (n, F): [x, h1, …, out].
 
     The output is tanh (peer), sigmoid probability, softmax probabilities (n, K) or linear.
-    ``keep`` (training only) holds one dropout multiplier array per hidden layer.
+    ``keep`` (training only) holds one dropout multiplier array (n, h) per hidden layer.
     """
-    acts = [x]
+    return _forward(cfg, theta, x, keep)[0]
+
+
+def _forward(cfg: Config, theta: np.ndarray, x: np.ndarray, keep: list | None):
+    """(activations after dropout, hidden activations before dropout)."""
+    acts, raw = [x], []
     layers = unflatten(cfg, theta)
     last = len(layers) - 1
     for li, (w, b) in enumerate(layers):
@@ -300,10 +305,9 @@ def forward(cfg: Config, theta: np.ndarray, x: np.ndarray, keep: list | None = N
             acts.append(_out(cfg.head, z))
         else:
             a = _act(cfg.activation, z)
-            if keep is not None:
-                a = a * keep[li]
-            acts.append(a)
-    return acts
+            raw.append(a)
+            acts.append(a * keep[li] if keep is not None else a)
+    return acts, raw
 
 
 def loss_and_output_grad(cfg: Config, out: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -327,7 +331,7 @@ def loss_and_output_grad(cfg: Config, out: np.ndarray, y: np.ndarray) -> tuple[n
 def gradient_sum(cfg: Config, theta: np.ndarray, x: np.ndarray, y: np.ndarray,
                  keep: list | None = None) -> tuple[np.ndarray, float]:
     """Sum over the batch of per-sample gradients (flat, like theta) and the summed loss."""
-    acts = forward(cfg, theta, x, keep)
+    acts, raw = _forward(cfg, theta, x, keep)
     losses, delta = loss_and_output_grad(cfg, acts[-1], y)
     grad = np.empty_like(theta)
     layers = unflatten(cfg, theta)
@@ -337,7 +341,7 @@ def gradient_sum(cfg: Config, theta: np.ndarray, x: np.ndarray, y: np.ndarray,
         grad[ws] = (delta.T @ acts[li]).ravel()
         grad[bs] = delta.sum(axis=0)
         if li:
-            der = _act_der(cfg.activation, acts[li])
+            der = _act_der(cfg.activation, raw[li - 1])
             if keep is not None:
                 der = der * keep[li - 1]
             delta = (delta @ layers[li][0]) * der

@@ -28,7 +28,7 @@ def _js_int32(v: int) -> int:
 
 def _mixkey(seed: str) -> list[int]:
     """seedrandom's ``mixkey``: smear the seed's UTF-16 code units into a key of bytes."""
-    units = np.frombuffer(seed.encode("utf-16-le"), dtype="<u2").tolist() if seed else []
+    units = np.frombuffer(seed.encode("utf-16-le", "surrogatepass"), dtype="<u2").tolist() if seed else []
     key: list[int | None] = []
     smear = 0
     for j, code in enumerate(units):
@@ -91,7 +91,7 @@ class SeedRandom:
 
 def seed_to_int(seed: str) -> int:
     """A stable 63-bit integer from any seed string (same on every machine and run)."""
-    return int.from_bytes(hashlib.sha256(str(seed).encode()).digest()[:8], "little") >> 1
+    return int.from_bytes(hashlib.sha256(str(seed).encode("utf-8", "surrogatepass")).digest()[:8], "little") >> 1
 
 
 class NumpyRandom:

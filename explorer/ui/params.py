@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 KINDS = ("int", "float", "choice", "bool", "multi", "text")
+REGISTRY: dict[str, list] = {}  # page id → its declared controls (read by the page tests)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
@@ -128,8 +129,8 @@ def decode(p: Param, raw: str) -> tuple[Any, str | None]:
         return p.default, f"`{p.name}`={shown!r} is not on/off; using the default."
     if p.kind == "multi":
         items = [x for x in raw.split(",") if x != ""]
-        by_text = {encode(p, c): c for c in p.choices}
-        good = tuple(c for c in p.choices if encode(p, c) in items)
+        by_text = {str(c): c for c in p.choices}
+        good = tuple(c for c in p.choices if str(c) in items)
         bad = [x for x in items if x not in by_text]
         if len(good) < p.min_items:
             return p.default, f"`{p.name}` needs at least {p.min_items} valid item(s); using the default."
@@ -156,6 +157,7 @@ def sync_from_url(page: str, spec: list[Param]) -> list[str]:
     module last wrote (a link opened, a preset applied); otherwise the widgets own their
     values. Returns the notices for values that had to be clamped or replaced.
     """
+    REGISTRY[page] = spec
     raw = {p.name: st.query_params.get(p.name) for p in spec}
     written = st.session_state.get(_url_key(page))
     apply_url = written is None or raw != written
