@@ -1,0 +1,51 @@
+"""The playground page's own behaviour: step, replay from a link, TensorFlow Playground links."""
+import re
+
+from tests.pages.test_pages import problems, run_page
+from tests.engines.test_tfp_link import PEER_DEFAULT
+
+
+def epoch_shown(at) -> int:
+    text = " ".join(m.value for m in at.markdown)
+    return int(re.search(r"Epoch ([\d,]+)", text).group(1).replace(",", ""))
+
+
+def test_step_trains_one_epoch_and_reset_goes_back():
+    at = run_page("playground")
+    assert epoch_shown(at) == 0
+    at.button(key="step:playground").click().run()
+    at.button(key="step:playground").click().run()
+    assert epoch_shown(at) == 2 and problems(at) == []
+    at.button(key="reset:playground").click().run()
+    assert epoch_shown(at) == 0
+
+
+def test_link_with_epoch_replays_the_exact_run():
+    at = run_page("playground", {"seed": "0.88025", "compat": "1", "epoch": "25"})
+    assert epoch_shown(at) == 25
+    text = " ".join(m.value for m in at.markdown)
+    from explorer.engines import playground as pg
+
+    tr = pg.Trainer(pg.Config(seed="0.88025", compat=True))
+    snap = tr.advance(25)
+    assert f"training loss **{snap.train_loss:.3f}**" in text
+
+
+def test_pasting_a_peer_link_opens_it_in_exact_mode():
+    at = run_page("playground")
+    at.text_input(key="tfp_paste").input(PEER_DEFAULT.replace("dataset=circle", "dataset=xor")
+                                         + "&noise_hide=true&bogus=1").run()
+    at.button(key="tfp_open").click().run()
+    assert problems(at) == []
+    assert at.session_state["dataset"] == "xor" and at.session_state["compat"] is True
+    assert at.session_state["seed"] == "0.88025" and at.session_state["hide"] == ("noise",)
+    infos = " ".join(i.value for i in at.info)
+    assert "bogus" in infos
+    q = at.query_params
+    assert q["dataset"] in ("xor", ["xor"]) and q["compat"] in ("1", ["1"])
+
+
+def test_multiclass_view_explains_what_it_changed():
+    at = run_page("playground", {"dataset": "blobs", "classes": "4"})
+    assert problems(at) == []
+    assert any("cross-entropy" in c.value for c in at.caption)
