@@ -10,7 +10,7 @@ layout.header("playground", "Pick a dataset, shape a network, press ▶ Play and
 notices = params.sync_from_url(view.PAGE, view.SPEC)
 params.show_notices(notices)
 hide = set(st.session_state["hide"])
-W = {p.name: p for p in view.SPEC}
+W = view.BY_NAME
 
 
 def control(name, where=st.sidebar, **kw):
@@ -47,10 +47,12 @@ with st.sidebar:
     control("discretize")
     if hide:
         st.caption(f"This lesson link hides {len(hide)} control(s): {', '.join(sorted(hide))}.")
+        st.button("Show all controls", key="unhide", on_click=lambda: st.session_state.update(hide=()))
 
 top = st.container()
 if "features" not in hide:
-    params.widget(W["features"])
+    if not params.widget(W["features"]):
+        st.caption("ℹ️ Choose at least one input feature; the network uses the default ones meanwhile.")
 if "hidden" not in hide:
     cols = st.columns([1.4] + [1] * 6)
     params.widget(W["layers"], cols[0])
@@ -64,10 +66,10 @@ for note in notes:
 run = live.session_run(view.PAGE, cfg, lambda: pg.Trainer(cfg))
 # a link's epoch: replay once for the config it came with; any other config drops it
 if values["epoch"]:
-    if st.session_state.get("_replayed") is None:
-        st.session_state["_replayed"] = cfg
+    if st.session_state.get("_replayed:playground") is None:
+        st.session_state["_replayed:playground"] = cfg
         live.replay_to(run, values["epoch"])
-    elif st.session_state["_replayed"] != cfg:
+    elif st.session_state["_replayed:playground"] != cfg:
         st.session_state["epoch"] = 0
 query = params.sync_to_url(view.PAGE, view.SPEC)
 

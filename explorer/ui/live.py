@@ -143,15 +143,17 @@ def player(page: str, run: Run, speed: int, render: Callable[[Any, Run], None]) 
         snap = run.snapshot
         if not run.playing and len(run.history) > 1:
             key = f"scrub:{page}"
-            if st.session_state.get(f"{key}:version") != run.version:
-                st.session_state[key] = len(run.history) - 1
+            by_epoch = {s.epoch: s for s in run.history}
+            if st.session_state.get(f"{key}:version") != run.version or st.session_state.get(key) not in by_epoch:
+                st.session_state[key] = snap.epoch
                 st.session_state[f"{key}:version"] = run.version
-            idx = st.slider("History — drag back to see an earlier epoch", 0, len(run.history) - 1, key=key,
-                            format=" ", help="Snapshots kept so far (thinned evenly as the run grows).")
-            snap = run.history[idx]
+            chosen = st.select_slider("History: drag back to an earlier epoch", options=list(by_epoch), key=key,
+                                      format_func=lambda e: f"epoch {e:,}",
+                                      help="Snapshots kept so far, thinned evenly as the run grows.")
+            snap = by_epoch[chosen]
         if snap.diverged:
-            st.error("Training diverged (the loss or a weight became infinite or NaN). "
-                     "Lower the learning rate or press Reset.", icon="💥")
+            st.warning("Training diverged: the loss or a weight became infinite or NaN, so the run stopped. "
+                       "Lower the learning rate (or the regularization rate) and press Reset.", icon="💥")
         render(snap, run)
 
     frame()

@@ -198,7 +198,14 @@ def query_for(spec: list[Param], values: dict) -> dict[str, str]:
 
 
 def current(spec: list[Param]) -> dict:
-    return {p.name: st.session_state.get(p.name, p.default) for p in spec}
+    """Every control's value; one a widget left invalid (say, all pills unselected) reads as
+    its default."""
+    out = {}
+    for p in spec:
+        v = st.session_state.get(p.name, p.default)
+        ok, v = _check(p, v)
+        out[p.name] = v if ok else p.default
+    return out
 
 
 def sync_to_url(page: str, spec: list[Param]) -> dict[str, str]:
@@ -230,8 +237,7 @@ def widget(p: Param, where: Any = st, disabled: bool = False) -> Any:
         if w == "radio":
             return where.radio(p.label, options=list(p.choices), format_func=fmt, horizontal=True, **kw)
         if w == "segmented":
-            st.session_state.setdefault(p.name, p.default)
-            return where.segmented_control(p.label, options=list(p.choices), format_func=fmt, **kw)
+            return where.segmented_control(p.label, options=list(p.choices), format_func=fmt, required=True, **kw)
         return where.selectbox(p.label, options=list(p.choices), format_func=fmt, **kw)
     if p.kind == "bool":
         return where.toggle(p.label, **kw)

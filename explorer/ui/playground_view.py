@@ -71,7 +71,6 @@ SPEC = [
                     "hidden", "activation", "learning_rate", "regularization", "reg_rate", "seed"))),
 ]
 BY_NAME = {p.name: p for p in SPEC}
-DISPLAY = {"show_test", "discretize", "speed", "epoch", "hide"}
 
 
 def config_from_values(v: dict) -> tuple[pg.Config, list[str]]:

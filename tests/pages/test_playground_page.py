@@ -49,3 +49,20 @@ def test_multiclass_view_explains_what_it_changed():
     at = run_page("playground", {"dataset": "blobs", "classes": "4"})
     assert problems(at) == []
     assert any("cross-entropy" in c.value for c in at.caption)
+
+
+def test_diverging_run_says_so_and_keeps_working():
+    at = run_page("playground", {"problem": "regression", "activation": "relu", "learning_rate": "10",
+                                 "batch_size": "1", "layers": "2", "n1": "8", "n2": "8", "epoch": "60"})
+    assert problems(at) == []
+    assert any("diverged" in w.value for w in at.warning)
+    assert at.button(key="play:playground").disabled
+
+
+def test_history_slider_shows_an_earlier_epoch():
+    at = run_page("playground", {"epoch": "40"})
+    assert epoch_shown(at) == 40
+    slider = at.select_slider(key="scrub:playground")
+    slider.set_value(slider.options[0] if isinstance(slider.options[0], int) else 0).run()
+    assert problems(at) == []
+    assert epoch_shown(at) == 0
