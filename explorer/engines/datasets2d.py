@@ -125,7 +125,8 @@ def arms(rand: Rand, n: int, noise: float, classes: int = 3):
     return pts
 
 
-def reg_plane(rand: Rand, n: int, noise: float, classes: int = 2):
+def _regression(rand: Rand, n: int, noise: float, label: Callable[[float, float], float]):
+    """The peer's regression sets: uniform points in [-6, 6]², label of the noise-shifted point."""
     radius = 6.0
     pts = []
     for _ in range(n):
@@ -133,14 +134,19 @@ def reg_plane(rand: Rand, n: int, noise: float, classes: int = 2):
         y = _uniform(rand, -radius, radius)
         nx = _uniform(rand, -radius, radius) * noise
         ny = _uniform(rand, -radius, radius) * noise
-        pts.append((x, y, _d3_linear((x + nx) + (y + ny), -10, 10, -1, 1)))
+        pts.append((x, y, label(x + nx, y + ny)))
     return pts
+
+
+def reg_plane(rand: Rand, n: int, noise: float, classes: int = 2):
+    return _regression(rand, n, noise, lambda x, y: _d3_linear(x + y, -10, 10, -1, 1))
 
 
 _BUMPS = ((-4, 2.5, 1), (0, 2.5, -1), (4, 2.5, 1), (-4, -2.5, -1), (0, -2.5, 1), (4, -2.5, -1))
 
 
 def _bump_label(x: float, y: float) -> float:
+    """The largest-magnitude bump (the first one on ties, as the peer's strict > does)."""
     label = 0.0
     for cx, cy, sign in _BUMPS:
         d = math.sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy))
@@ -151,15 +157,7 @@ def _bump_label(x: float, y: float) -> float:
 
 
 def reg_gauss(rand: Rand, n: int, noise: float, classes: int = 2):
-    radius = 6.0
-    pts = []
-    for _ in range(n):
-        x = _uniform(rand, -radius, radius)
-        y = _uniform(rand, -radius, radius)
-        nx = _uniform(rand, -radius, radius) * noise
-        ny = _uniform(rand, -radius, radius) * noise
-        pts.append((x, y, _bump_label(x + nx, y + ny)))
-    return pts
+    return _regression(rand, n, noise, _bump_label)
 
 
 CLASSIFY: dict[str, Callable] = {"circle": circle, "xor": xor, "gauss": gauss, "spiral": spiral,

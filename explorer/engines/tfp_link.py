@@ -28,6 +28,14 @@ CONTROL_NAMES = {"activation": "activation", "batchSize": "batch_size", "dataset
                  "showTestData": "show_test", "discretize": "discretize",
                  "percTrainData": "train_ratio", "problem": "problem", "initZero": "init_zero",
                  **{k: "features" for k in FEATURE_KEYS}}
+# the peer's keys with a fixed set of values → (our field, allowed values, default)
+ENUMS = {"activation": ("activation", pg.ACTIVATIONS, "tanh"),
+         "regularization": ("regularization", pg.REGULARIZATIONS, "none"),
+         "dataset": ("dataset", ("circle", "xor", "gauss", "spiral"), "circle"),
+         "regDataset": ("reg_dataset", pg.REG_DATASETS, "reg-plane"),
+         "problem": ("problem", pg.PROBLEMS, "classification")}
+# the peer's whole-number keys → (our field, lowest, highest) as its sliders allow
+INTS = {"batchSize": ("batch_size", 1, 30), "noise": ("noise", 0, 50), "percTrainData": ("train_ratio", 10, 90)}
 NO_EFFECT = {"cosX", "cosY", "collectStats"}  # in the peer's state but unused by its engine
 NOT_CARRIED = {"tutorial": "its tutorial text", "hideText": "hiding the explanatory text"}
 
@@ -102,43 +110,17 @@ def parse_tfp(link: str) -> TfpLink:
             elif base not in CONTROL_NAMES:
                 notices.append(f"Ignored {key}: no such control.")
             continue
-        if key == "activation":
-            if value in pg.ACTIVATIONS:
-                kw["activation"] = value
+        if key in ENUMS:
+            ours, allowed, default = ENUMS[key]
+            if value in allowed:
+                kw[ours] = value
             else:
-                notices.append(f"activation={value!r} is unknown; kept tanh.")
-        elif key == "regularization":
-            if value in pg.REGULARIZATIONS:
-                kw["regularization"] = value
-            else:
-                notices.append(f"regularization={value!r} is unknown; kept none.")
-        elif key == "dataset":
-            if value in ("circle", "xor", "gauss", "spiral"):
-                kw["dataset"] = value
-            else:
-                notices.append(f"dataset={value!r} is unknown; kept circle.")
-        elif key == "regDataset":
-            if value in pg.REG_DATASETS:
-                kw["reg_dataset"] = value
-            else:
-                notices.append(f"regDataset={value!r} is unknown; kept reg-plane.")
-        elif key == "problem":
-            if value in pg.PROBLEMS:
-                kw["problem"] = value
-            else:
-                notices.append(f"problem={value!r} is unknown; kept classification.")
-        elif key == "batchSize":
-            v = _clamp_int("batchSize", value, 1, 30, notices)
+                notices.append(f"{key}={value[:40]!r} is unknown; kept {default}.")
+        elif key in INTS:
+            ours, lo, hi = INTS[key]
+            v = _clamp_int(key, value, lo, hi, notices)
             if v is not None:
-                kw["batch_size"] = v
-        elif key == "noise":
-            v = _clamp_int("noise", value, 0, 50, notices)
-            if v is not None:
-                kw["noise"] = v
-        elif key == "percTrainData":
-            v = _clamp_int("percTrainData", value, 10, 90, notices)
-            if v is not None:
-                kw["train_ratio"] = v
+                kw[ours] = v
         elif key in ("learningRate", "regularizationRate"):
             v = _number(value)
             lo, hi, ours, dflt = ((1e-6, 10.0, "learning_rate", 0.03) if key == "learningRate"
