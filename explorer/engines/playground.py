@@ -209,11 +209,6 @@ def _draw_data(cfg: Config, rand) -> Data:
     return Data(*datasets2d.generate(rand, cfg.data_name, cfg.noise / 100, cfg.train_ratio, cfg.classes))
 
 
-def make_data(cfg: Config) -> Data:
-    """The dataset of a config (depends only on its data fields and seed)."""
-    return _draw_data(cfg, _rand(cfg))
-
-
 def param_slices(cfg: Config) -> list[tuple[slice, tuple, slice]]:
     """Per layer: (weight slice, weight shape (out, in), bias slice) into ``theta``."""
     out, pos = [], 0
@@ -429,7 +424,8 @@ class Trainer:
                 self.m = 0.9 * self.m + 0.1 * g
                 self.v = 0.999 * self.v + 0.001 * g * g
                 theta -= lr * (self.m / (1 - 0.9**t)) / (np.sqrt(self.v / (1 - 0.999**t)) + 1e-8)
-                theta[self.dead] = 0.0
+            theta[self.dead] = 0.0  # weights L1 froze stay at 0 whatever the optimizer's state
+            self.m[self.dead] = 0.0
         if reg != "none" and cfg.reg_rate > 0:
             der = np.sign(old) if reg == "L1" else old
             der[~self._is_weight] = 0.0

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+import re
+from urllib.parse import quote
 
 from explorer.engines import playground as pg
 
@@ -36,6 +37,7 @@ ENUMS = {"activation": ("activation", pg.ACTIVATIONS, "tanh"),
          "problem": ("problem", pg.PROBLEMS, "classification")}
 # the peer's whole-number keys → (our field, lowest, highest) as its sliders allow
 INTS = {"batchSize": ("batch_size", 1, 30), "noise": ("noise", 0, 50), "percTrainData": ("train_ratio", 10, 90)}
+SAFE_SEED = re.compile(r"[A-Za-z0-9._-]+")
 NO_EFFECT = {"cosX", "cosY", "collectStats"}  # in the peer's state but unused by its engine
 NOT_CARRIED = {"tutorial": "its tutorial text", "hideText": "hiding the explanatory text"}
 
@@ -53,17 +55,22 @@ class TfpLink:
 
 
 def _split(link: str) -> list[tuple[str, str]]:
+    """The peer's ``deserializeState``: ``&``-separated ``key=value``, nothing URL-decoded
+    (its seed is the literal text), a value ends at a second ``=``, empty values ignored
+    except ``networkShape=`` (no hidden layers), which the peer reads as an empty list."""
     text = link.strip()
     if "#" in text:
         text = text.split("#", 1)[1]
     elif "?" in text:
         text = text.split("?", 1)[1]
+    elif re.match(r"^[a-z]+://", text, re.I):
+        return []  # a link without its #… state carries no settings
     pairs = []
     for part in text.split("&"):
-        if not part:
-            continue
-        key, _, value = part.partition("=")
-        pairs.append((unquote(key).strip(), unquote(value).strip()))
+        key, _, rest = part.partition("=")
+        value = rest.split("=")[0]
+        if key and (value or key == "networkShape"):  # an empty networkShape is no hidden layer
+            pairs.append((key, value))
     return pairs
 
 
@@ -101,11 +108,12 @@ def parse_tfp(link: str) -> TfpLink:
     feats = {"x": True, "y": True}  # the peer's defaults
     show_test = discretize = False
     hidden: list[str] = []
-    for key, value in _split(link):
-        low = value.lower()
+    pairs = _split(link)
+    for key, value in pairs:
+        flag = value != "false"  # the peer reads every other value as true
         if key.endswith("_hide"):
             base = key[: -len("_hide")]
-            if base in CONTROL_NAMES and low != "false":
+            if base in CONTROL_NAMES and value == "true":
                 hidden.append(CONTROL_NAMES[base])
             elif base not in CONTROL_NAMES:
                 notices.append(f"Ignored {key}: no such control.")
@@ -144,17 +152,17 @@ def parse_tfp(link: str) -> TfpLink:
             else:
                 kw["seed"] = value
         elif key in FEATURE_KEYS:
-            feats[key] = low != "false"
+            feats[key] = flag
         elif key == "showTestData":
-            show_test = low != "false"
+            show_test = flag
         elif key == "discretize":
-            discretize = low != "false"
+            discretize = flag
         elif key == "initZero":
-            kw["init_zero"] = low != "false"
+            kw["init_zero"] = flag
         elif key in NO_EFFECT:
             continue
         elif key in NOT_CARRIED:
-            if low not in ("", "false"):
+            if flag:
                 notices.append(f"Not carried over: {NOT_CARRIED[key]} ({key}).")
         else:
             shown = key if len(key) <= 40 else key[:40] + "…"
@@ -164,6 +172,8 @@ def parse_tfp(link: str) -> TfpLink:
         notices.append("The link enables no input feature; using x₁ and x₂.")
         chosen = ("x", "y")
     kw["features"] = chosen
+    if not pairs and link.strip():
+        notices.append("The link carries no settings (no #… part); opened the peer's defaults.")
     if kw["seed"] is None:
         notices.append(f"The link has no seed (the peer would pick a random one); using {DEFAULT_SEED}.")
         kw["seed"] = DEFAULT_SEED
@@ -188,10 +198,9 @@ def _shape(value: str, notices: list) -> tuple:
         if v is None:
             notices.append(f"networkShape entry {p[:20]!r} is not a number; skipped it.")
             continue
-        r = int(round(v))
-        c = min(pg.MAX_NEURONS, max(1, r))
+        c = min(pg.MAX_NEURONS, max(1, int(round(v))))
         if c != v:
-            notices.append(f"networkShape entry {p[:20]} is outside 1..{pg.MAX_NEURONS}; using {c}.")
+            notices.append(f"networkShape entry {p[:20]} is not a whole number in 1..{pg.MAX_NEURONS}; using {c}.")
         out.append(c)
     return tuple(out)
 
@@ -206,6 +215,8 @@ def representable(cfg: pg.Config) -> str | None:
         return "it has plain SGD only"
     if cfg.dropout > 0:
         return "it has no dropout"
+    if not SAFE_SEED.fullmatch(cfg.seed):
+        return "its links carry the seed literally, so a seed needs only letters, digits, '.', '_' or '-'"
     return None
 
 
@@ -216,16 +227,14 @@ def to_tfp_link(cfg: pg.Config, show_test: bool = False, discretize: bool = Fals
         return None
     state = {
         "activation": cfg.activation, "batchSize": cfg.batch_size, "dataset": cfg.dataset,
-        "regDataset": cfg.reg_dataset, "learningRate": f"{cfg.learning_rate:g}",
-        "regularizationRate": f"{cfg.reg_rate:g}", "noise": cfg.noise,
+        "regDataset": cfg.reg_dataset, "learningRate": repr(cfg.learning_rate),
+        "regularizationRate": repr(cfg.reg_rate), "noise": cfg.noise,
         "networkShape": ",".join(str(h) for h in cfg.hidden), "seed": cfg.seed,
         "showTestData": show_test, "discretize": discretize, "percTrainData": cfg.train_ratio,
         **{k: (v in cfg.features) for k, v in FEATURE_KEYS.items()},
         "problem": cfg.problem, "initZero": cfg.init_zero, "regularization": cfg.regularization,
     }
-    from urllib.parse import quote
-
-    parts = [f"{k}={quote(str(v).lower() if isinstance(v, bool) else str(v), safe=',.-')}"
+    parts = [f"{k}={str(v).lower() if isinstance(v, bool) else quote(str(v), safe=',.-_')}"
              for k, v in state.items()]
     ours_to_peer = {}
     for peer, ours in CONTROL_NAMES.items():

@@ -51,8 +51,7 @@ with st.sidebar:
 
 top = st.container()
 if "features" not in hide:
-    if not params.widget(W["features"]):
-        st.caption("ℹ️ Choose at least one input feature; the network uses the default ones meanwhile.")
+    params.widget(W["features"])
 if "hidden" not in hide:
     cols = st.columns([1.4] + [1] * 6)
     params.widget(W["layers"], cols[0])
@@ -61,6 +60,8 @@ if "hidden" not in hide:
 
 values = params.current(view.SPEC)
 cfg, notes = view.config_from_values(values)
+notes += [f"{p.label}: that value cannot be used; using {params.encode(p, p.default)} meanwhile."
+          for p in params.invalid(view.SPEC)]
 for note in notes:
     st.caption("ℹ️ " + note)
 run = live.session_run(view.PAGE, cfg, lambda: pg.Trainer(cfg))
@@ -78,7 +79,8 @@ with top:
     with c[0]:
         live.controls(view.PAGE, run, values["speed"])
     params.widget(W["speed"], c[1])
-    share = {**query, **({"epoch": str(run.snapshot.epoch)} if run.snapshot.epoch else {})}
+    at = min(run.snapshot.epoch, live.MAX_REPLAY_EPOCHS)
+    share = {k: v for k, v in query.items() if k != "epoch"} | ({"epoch": str(at)} if at else {})
     params.share_box(share, view.PAGE, c[2])
 
 live.player(view.PAGE, run, values["speed"], view.render(cfg, run.trainer.data, values["show_test"],

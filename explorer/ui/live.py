@@ -20,6 +20,8 @@ FRAME_S = 0.15          # one frame every 150 ms: ≈6–7 redraws a second
 FRAME_BUDGET_S = 0.08   # compute per frame; the rest is drawing and transport
 SPEEDS = (1, 10, 30, 100, 300, 1000)  # epochs per second; 1000 is "as fast as it goes"
 MAX_HISTORY = 240
+MAX_REPLAY_EPOCHS = 20_000  # a link may ask to reopen a run this far in
+MAX_REPLAY_S = 30.0         # …within this much compute, so no link ties up the server
 MAX_CURVE = 4000
 
 
@@ -35,6 +37,7 @@ class Run:
     stride: int = 1
     version: int = 0
     last_frame: float = 0.0
+    credit: float = 0.0  # fractional steps owed at slow speeds
 
     def __post_init__(self):
         self._record(self.trainer.snapshot, force=True)
@@ -91,11 +94,17 @@ def reset(page: str) -> None:
 
 
 def replay_to(run: Run, epoch: int, label: str = "Replaying the run to epoch") -> None:
-    """Train (paused, with progress) until the run reaches ``epoch`` — a link's exact view."""
+    """Train (paused, with progress) until the run reaches ``epoch`` — a link's exact view —
+    within :data:`MAX_REPLAY_S` of compute; says so if it had to stop short."""
     if run.snapshot.epoch >= epoch or run.snapshot.diverged:
         return
     bar = st.progress(0.0, text=f"{label} {epoch:,}…")
+    t0 = time.perf_counter()
     while run.snapshot.epoch < epoch and not run.snapshot.diverged:
+        if time.perf_counter() - t0 > MAX_REPLAY_S:
+            st.info(f"Replaying stopped at epoch {run.snapshot.epoch:,} of {epoch:,} after {MAX_REPLAY_S:.0f} s of "
+                    "compute (this network is large); press ▶ Play to go on.", icon="⏱️")
+            break
         run.advance(epoch - run.snapshot.epoch, 0.2)
         bar.progress(min(1.0, run.snapshot.epoch / epoch), text=f"{label} {epoch:,}… ({run.snapshot.epoch:,})")
     bar.empty()
@@ -109,7 +118,7 @@ def controls(page: str, run: Run, speed: int, where: Any = st) -> None:
     if c1.button(label, key=f"play:{page}", type="primary", width="stretch",
                  disabled=run.snapshot.diverged):
         run.playing = not run.playing
-        run.last_frame = 0.0
+        run.last_frame, run.credit = 0.0, 1.0  # the first frame after Play always moves
         st.rerun()
     if c2.button("⏭ Step", key=f"step:{page}", width="stretch", help="Train one step (epoch).",
                  disabled=run.snapshot.diverged):
@@ -122,11 +131,15 @@ def controls(page: str, run: Run, speed: int, where: Any = st) -> None:
 
 
 def steps_for_frame(run: Run, speed: int) -> int:
-    """Steps that keep ``speed`` steps per wall-clock second whatever the frame rate."""
+    """Steps that keep ``speed`` steps per wall-clock second whatever the frame rate (0 in
+    a frame when the speed is slower than the frame rate)."""
     now = time.perf_counter()
     elapsed = min(0.5, now - run.last_frame) if run.last_frame else FRAME_S
     run.last_frame = now
-    return max(1, round(speed * elapsed))
+    run.credit += speed * elapsed
+    steps = int(run.credit)
+    run.credit -= steps
+    return steps
 
 
 def player(page: str, run: Run, speed: int, render: Callable[[Any, Run], None]) -> None:
@@ -136,7 +149,9 @@ def player(page: str, run: Run, speed: int, render: Callable[[Any, Run], None]) 
     @st.fragment(run_every=FRAME_S if run.playing else None)
     def frame():
         if run.playing:
-            run.advance(steps_for_frame(run, speed), FRAME_BUDGET_S)
+            steps = steps_for_frame(run, speed)
+            if steps:
+                run.advance(steps, FRAME_BUDGET_S)
             if run.snapshot.diverged:
                 run.playing = False
                 st.rerun(scope="app")

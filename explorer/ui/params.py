@@ -1,7 +1,7 @@
 """One declaration per control drives its widget, its URL query parameter and validation.
 
-A page lists :class:`Param` s; :func:`controls` (or :func:`sync_from_url` + :func:`widget`
-+ :func:`sync_to_url` when a page lays widgets out itself) keeps widgets and the URL in
+A page lists :class:`Param` s and calls :func:`sync_from_url`, then :func:`widget` for each
+control wherever it lays it out, then :func:`sync_to_url`: widgets and the URL stay in
 step. The widget key is the query parameter's name. Defaults stay out of the URL. A URL
 value that is junk or out of range is clamped or replaced, and :func:`show_notices`
 names each such parameter in one visible line.
@@ -70,7 +70,7 @@ def _check(p: Param, v: Any) -> tuple[bool, Any]:
     if p.kind == "multi":
         return (isinstance(v, (tuple, list)) and all(x in p.choices for x in v)
                 and len(v) >= p.min_items), tuple(v)
-    return isinstance(v, str) and len(v) <= p.max_len and re.fullmatch(p.pattern, v) is not None, v
+    return isinstance(v, str) and 0 < len(v) <= p.max_len and re.fullmatch(p.pattern, v) is not None, v
 
 
 def encode(p: Param, value: Any) -> str:
@@ -84,7 +84,8 @@ def encode(p: Param, value: Any) -> str:
     return str(value)
 
 
-def _nearest(choices: tuple, x: float) -> Any:
+def nearest(choices: tuple, x: float) -> Any:
+    """The option nearest to x on a log scale (options are positive, like learning rates)."""
     return min(choices, key=lambda c: abs(math.log10(max(c, 1e-12)) - math.log10(max(x, 1e-12))))
 
 
@@ -116,11 +117,14 @@ def decode(p: Param, raw: str) -> tuple[Any, str | None]:
         if all(isinstance(c, (int, float)) for c in p.choices):
             try:
                 x = float(raw)
-                if math.isfinite(x) and x > 0:
-                    c = _nearest(p.choices, x)
-                    return c, f"`{p.name}`={shown} is not one of the options; using the nearest, {encode(p, c)}."
             except ValueError:
-                pass
+                x = float("nan")
+            same = [c for c in p.choices if math.isclose(c, x, rel_tol=1e-9, abs_tol=1e-15)]
+            if same:  # another spelling of an option, like 1e-5 for 0.00001
+                return same[0], None
+            if math.isfinite(x) and x > 0:
+                c = nearest(p.choices, x)
+                return c, f"`{p.name}`={shown} is not one of the options; using the nearest, {encode(p, c)}."
         return p.default, f"`{p.name}`={shown!r} is not one of the options; using the default {encode(p, p.default)}."
     if p.kind == "bool":
         low = raw.lower()
@@ -146,16 +150,13 @@ def _url_key(page: str) -> str:
     return f"_url_written:{page}"
 
 
-def _notice_key(page: str) -> str:
-    return f"_url_notices:{page}"
-
-
 def sync_from_url(page: str, spec: list[Param]) -> list[str]:
     """Put URL (or default) values into session state before the widgets are drawn.
 
     The URL is read on the first run of the page and whenever it differs from what this
     module last wrote (a link opened, a preset applied); otherwise the widgets own their
-    values. Returns the notices for values that had to be clamped or replaced.
+    values. Returns the notices for URL values that had to be clamped or replaced (on the
+    run that read them; later reruns return none).
     """
     REGISTRY[page] = spec
     raw = {p.name: st.query_params.get(p.name) for p in spec}
@@ -168,21 +169,7 @@ def sync_from_url(page: str, spec: list[Param]) -> list[str]:
             if note and apply_url:
                 notices.append(note)
             st.session_state[p.name] = value
-        else:
-            ok, _ = _check(p, st.session_state[p.name])
-            if not ok:
-                st.session_state[p.name] = p.default
-    if apply_url:
-        st.session_state[_notice_key(page)] = notices
-    return st.session_state.get(_notice_key(page), [])
-
-
-def set_values(page: str, spec: list[Param], values: dict) -> None:
-    """Set controls programmatically (before their widgets are drawn in this run)."""
-    names = {p.name: p for p in spec}
-    for k, v in values.items():
-        if k in names:
-            st.session_state[k] = v
+    return notices
 
 
 def query_for(spec: list[Param], values: dict) -> dict[str, str]:
@@ -206,6 +193,12 @@ def current(spec: list[Param]) -> dict:
         ok, v = _check(p, v)
         out[p.name] = v if ok else p.default
     return out
+
+
+def invalid(spec: list[Param]) -> list[Param]:
+    """Controls whose widget currently holds an unusable value (an emptied text box, no
+    pill selected); :func:`current` reads them as their defaults."""
+    return [p for p in spec if p.name in st.session_state and not _check(p, st.session_state[p.name])[0]]
 
 
 def sync_to_url(page: str, spec: list[Param]) -> dict[str, str]:
@@ -274,12 +267,3 @@ def share_box(query: dict[str, str], page: str, where: Any = st) -> None:
     with where.popover("🔗 Share this view", width="stretch"):
         st.caption("This link reopens exactly this view (same settings, same seed, same run).")
         st.code(share_url(query, page), language=None, wrap_lines=True)
-
-
-def controls(page: str, spec: list[Param], where: Any = st.sidebar) -> dict:
-    """Sync from the URL, draw every control in ``where``, sync back. Returns the values."""
-    notices = sync_from_url(page, spec)
-    show_notices(notices)
-    values = {p.name: widget(p, where) for p in spec}
-    sync_to_url(page, spec)
-    return values

@@ -12,7 +12,7 @@ import streamlit as st
 
 from explorer.engines import playground as pg
 from explorer.engines import tfp_link
-from explorer.ui import live
+from explorer.ui import live, params
 from explorer.ui.params import Param
 from explorer.viz import playground as vz
 from explorer.viz import raster
@@ -64,7 +64,7 @@ SPEC = [
     Param("discretize", "Discretize output", "bool", False),
     Param("speed", "Speed (epochs/s)", "choice", 100, choices=live.SPEEDS, widget="select_slider",
           fmt=SPEED_LABEL.get),
-    Param("epoch", "Open at epoch", "int", 0, lo=0, hi=5000,
+    Param("epoch", "Open at epoch", "int", 0, lo=0, hi=live.MAX_REPLAY_EPOCHS,
           help="A shared link trains to this epoch on opening and pauses there."),
     Param("hide", "Hidden controls", "multi", (), choices=tuple(
         n for n in ("problem", "dataset", "reg_dataset", "noise", "train_ratio", "batch_size", "features",
@@ -85,21 +85,26 @@ def config_from_values(v: dict) -> tuple[pg.Config, list[str]]:
         seed=v["seed"], compat=bool(v["compat"]), init_zero=bool(v["init_zero"]))
 
 
-def values_from_tfp(link: tfp_link.TfpLink) -> dict:
-    """Control values that open a parsed TensorFlow Playground link."""
+def values_from_tfp(link: tfp_link.TfpLink) -> tuple[dict, list[str]]:
+    """Control values that open a parsed TensorFlow Playground link, and what had to change
+    to fit this page's controls (their steps and option lists)."""
     c = link.config
     vals = {"problem": c.problem, "dataset": c.dataset, "reg_dataset": c.reg_dataset, "noise": c.noise,
             "train_ratio": c.train_ratio, "batch_size": c.batch_size, "features": c.features,
-            "layers": len(c.hidden), "activation": c.activation, "regularization": c.regularization,
-            "optimizer": "sgd", "loss": "squared", "dropout": 0.0, "seed": c.seed, "compat": True,
-            "init_zero": c.init_zero, "show_test": link.show_test, "discretize": link.discretize,
+            "layers": len(c.hidden), "activation": c.activation, "learning_rate": c.learning_rate,
+            "regularization": c.regularization, "reg_rate": c.reg_rate, "optimizer": "sgd",
+            "loss": "squared", "dropout": 0.0, "seed": c.seed, "compat": True, "init_zero": c.init_zero,
+            "show_test": link.show_test, "discretize": link.discretize,
             "hide": tuple(h for h in link.hidden_controls if h in BY_NAME["hide"].choices), "epoch": 0}
     for i, h in enumerate(c.hidden, start=1):
         vals[f"n{i}"] = h
-    for name, value in (("learning_rate", c.learning_rate), ("reg_rate", c.reg_rate)):
-        choices = BY_NAME[name].choices
-        vals[name] = value if value in choices else min(choices, key=lambda x: abs(x - value))
-    return vals
+    notes = []
+    for name, value in vals.items():  # the same rules as a value arriving in our own URL
+        fitted, note = params.decode(BY_NAME[name], params.encode(BY_NAME[name], value))
+        if note:
+            vals[name] = fitted
+            notes.append(note + " The run will differ from the peer's.")
+    return vals, notes
 
 
 def _output_labels(cfg: pg.Config) -> list[str] | None:
@@ -176,8 +181,9 @@ def _open_tfp() -> None:
         st.session_state["tfp_notes"] = ["Paste a link first."]
         return
     link = tfp_link.parse_tfp(text)
-    for k, v in values_from_tfp(link).items():
+    values, fitted = values_from_tfp(link)
+    for k, v in values.items():
         st.session_state[k] = v
-    notes = ["Opened the TensorFlow Playground link in compatible mode."]
-    notes += [f"Not carried over: {n}" for n in link.notices] or ["Everything in it was carried over."]
+    notes = ["Opened the TensorFlow Playground link in TensorFlow-exact mode."]
+    notes += [f"Not carried over: {n}" for n in link.notices + fitted] or ["Everything in it was carried over."]
     st.session_state["tfp_notes"] = notes

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from explorer.viz import theme
+from explorer.viz import raster, theme
 
 EXTENT = 6.0
 
@@ -17,16 +17,6 @@ EXTENT = 6.0
 def _fig(data: list, layout: dict) -> go.Figure:
     layout = {"template": theme.TEMPLATE, **layout}
     return go.Figure(data=data, layout=layout, skip_invalid=False, _validate=False)
-
-
-def _class_image(probs: np.ndarray) -> np.ndarray:
-    """(K, n, n) class probabilities → (n, n, 3) uint8: each class's colour, paler where unsure."""
-    k = probs.shape[0]
-    cols = np.array([theme.hex_to_rgb(theme.CATEGORICAL[i % len(theme.CATEGORICAL)]) for i in range(k)], float)
-    mix = np.tensordot(probs.transpose(1, 2, 0), cols, axes=1)  # (n, n, 3)
-    conf = (probs.max(axis=0) - 1.0 / k) / (1 - 1.0 / k)  # 0 unsure … 1 sure
-    alpha = 0.25 + 0.55 * conf[..., None]
-    return np.clip(255 * (1 - alpha) + mix * alpha, 0, 255).astype(np.uint8)
 
 
 def boundary_figure(values: np.ndarray, train_xy: np.ndarray, train_y: np.ndarray,
@@ -51,13 +41,13 @@ def boundary_traces(values, train_xy, train_y, test_xy, test_y, *, multiclass=Fa
     """Traces and axis layout of :func:`boundary_figure` on axes ``x{ax}``/``y{ax}``."""
     if multiclass:
         n = values.shape[-1]
-        img = _class_image(values)
+        img = raster.class_colors(values)
         d = 2 * EXTENT / (n - 1)
         bg = {"type": "image", "z": img, "x0": -EXTENT, "dx": d, "y0": EXTENT, "dy": -d,
               "hoverinfo": "skip", "name": "prediction"}
     else:
         n = values.shape[-1]
-        z = np.sign(values) if discretize else values
+        z = np.where(values >= 0, 1.0, -1.0) if discretize else values
         axis = np.linspace(-EXTENT, EXTENT, n)
         bg = {"type": "heatmap", "z": z[::-1].astype(np.float32), "x": axis.astype(np.float32), "y": axis.astype(np.float32), "zmin": -1, "zmax": 1,
               "colorscale": theme.DIVERGING, "showscale": True, "name": "output",
@@ -91,13 +81,6 @@ def boundary_traces(values, train_xy, train_y, test_xy, test_y, *, multiclass=Fa
             f"yaxis{ax}": {"title": {"text": "x₂"}, "range": [-EXTENT, EXTENT], "scaleanchor": f"x{ax}",
                            "showgrid": False, "anchor": f"x{ax}", "constrain": "domain"}}
     return data, axes
-
-
-def _block_mean(m: np.ndarray, size: int) -> np.ndarray:
-    """Average an (n, n) map down to (size, size) (n divisible by size)."""
-    n = m.shape[0]
-    f = n // size
-    return m[: f * size, : f * size].reshape(size, f, size, f).mean(axis=(1, 3))
 
 
 WIDTH_EDGES = (0.1, 0.3, 0.7, 1.5, 3.0)
@@ -174,7 +157,7 @@ def network_traces(layer_sizes, input_labels, maps, weights, biases, *, dead=Non
             cx, cy = pos[li][j]
             m = layer[j]
             if m.shape[0] != thumb:
-                m = _block_mean(m, thumb)
+                m = raster.block_mean(m, thumb)
             data.append({"type": "heatmap", "z": m[::-1].astype(np.float32), "x0": cx - s / 2 + cell / 2, "dx": cell,
                          "y0": cy - s / 2 + cell / 2, "dy": cell, "zmin": -1, "zmax": 1,
                          "colorscale": theme.DIVERGING, "showscale": False, "hoverinfo": "skip"})

@@ -54,7 +54,8 @@ def class_colors(probs: np.ndarray) -> np.ndarray:
     return np.clip(255 * (1 - alpha) + mix * alpha, 0, 255).astype(np.uint8)
 
 
-def _block_mean(m: np.ndarray, size: int) -> np.ndarray:
+def block_mean(m: np.ndarray, size: int) -> np.ndarray:
+    """Average an (n, n) map down to (size, size) (n a multiple of size)."""
     f = m.shape[0] // size
     return m[: f * size, : f * size].reshape(size, f, size, f).mean(axis=(1, 3))
 
@@ -90,7 +91,7 @@ def _network(draw: ImageDraw.ImageDraw, img: Image.Image, box: tuple, layer_size
         for j in range(layer.shape[0]):
             cx, cy = pos(li, j)
             m = layer[j]
-            small = colorize(_block_mean(m, thumb) if m.shape[0] != thumb else m)
+            small = colorize(block_mean(m, thumb) if m.shape[0] != thumb else m)
             tile = Image.fromarray(small).resize((node, node), Image.NEAREST)
             img.paste(tile, (int(cx - node / 2), int(cy - node / 2)))
             draw.rectangle([cx - node / 2 - 1, cy - node / 2 - 1, cx + node / 2, cy + node / 2], outline=_MUTED)
@@ -110,7 +111,10 @@ def _network(draw: ImageDraw.ImageDraw, img: Image.Image, box: tuple, layer_size
 def _output(draw: ImageDraw.ImageDraw, img: Image.Image, box: tuple, values, train_xy, train_y, test_xy,
             test_y, multiclass, show_test, discretize) -> None:
     x0, y0, size = box
-    rgb = class_colors(values) if multiclass else colorize(np.sign(values) if discretize else values)
+    if multiclass:
+        rgb = class_colors(values)
+    else:
+        rgb = colorize(np.where(values >= 0, 1.0, -1.0) if discretize else values)
     img.paste(Image.fromarray(rgb).resize((size, size), Image.BILINEAR), (x0, y0))
 
     def to_px(xy):

@@ -181,3 +181,13 @@ def test_node_outputs_on_the_peer_grid():
     np.testing.assert_allclose(maps[0][0][0], xs)           # feature x along a row
     np.testing.assert_allclose(maps[0][1][:, 0], ys ** 2)   # feature y² down a column
     assert np.abs(maps[-1]).max() <= 1.0                    # tanh output
+
+
+@pytest.mark.parametrize("optimizer", pg.OPTIMIZERS)
+def test_l1_dead_weights_stay_at_zero_with_every_optimizer(optimizer):
+    cfg = pg.Config(features=pg.FEATURES, hidden=(6,), regularization="L1", reg_rate=0.03, learning_rate=0.03,
+                    optimizer=optimizer, seed="3")
+    tr = pg.Trainer(cfg)
+    tr.advance(30)
+    assert tr.dead.sum() > 0
+    assert np.all(tr.theta[tr.dead] == 0.0)

@@ -59,9 +59,9 @@ def test_hostile_values_are_named_in_notices():
 
 @pytest.mark.parametrize("cfg", [
     pg.Config(seed="0.88025", compat=True),
-    pg.Config(dataset="xor", activation="relu", hidden=(), features=("xy",), batch_size=1, seed="q w"),
+    pg.Config(dataset="xor", activation="relu", hidden=(), features=("xy",), batch_size=1, seed="q_w-9"),
     pg.Config(problem="regression", reg_dataset="reg-gauss", regularization="L2", reg_rate=0.3, noise=45,
-              train_ratio=90, hidden=(8, 1, 3), learning_rate=3.0, init_zero=True, seed="ünï"),
+              train_ratio=90, hidden=(8, 1, 3), learning_rate=0.0123456789, init_zero=True, seed="Z.z"),
 ])
 def test_emit_then_parse_round_trips(cfg):
     link = to_tfp_link(cfg, show_test=True, hidden_controls=("noise",))
@@ -70,7 +70,17 @@ def test_emit_then_parse_round_trips(cfg):
     assert back.notices == []
 
 
+def test_values_are_read_literally_like_the_peer():
+    link = parse_tfp("#seed=a%20b&x=False&y=&xSquared=1&noise=10=20&dataset_hide=1&noise_hide=true")
+    c = link.config
+    assert c.seed == "a%20b"                  # the peer never URL-decodes its hash
+    assert c.features == ("x", "y", "x2")     # only "false" is false; an empty value keeps the default
+    assert c.noise == 10 and link.hidden_controls == ("noise",)
+    assert parse_tfp("https://playground.tensorflow.org/").notices[0].startswith("The link carries no settings")
+
+
 def test_views_the_peer_cannot_show_have_no_link():
+    assert to_tfp_link(pg.Config(seed="has space")) is None
     assert to_tfp_link(pg.Config(dataset="blobs", loss="cross_entropy")) is None
     assert to_tfp_link(pg.Config(optimizer="adam")) is None
     assert to_tfp_link(pg.Config(dropout=0.1)) is None

@@ -66,3 +66,28 @@ def test_history_slider_shows_an_earlier_epoch():
     slider.set_value(slider.options[0] if isinstance(slider.options[0], int) else 0).run()
     assert problems(at) == []
     assert epoch_shown(at) == 0
+
+
+def test_emptied_seed_box_and_no_features_fall_back_with_a_note():
+    at = run_page("playground")
+    at.text_input(key="seed").input("").run()
+    assert problems(at) == []
+    assert any("Seed" in c.value for c in at.caption)
+    at.text_input(key="seed").input("7").run()
+    assert not any("Seed" in c.value for c in at.caption)
+
+
+def test_peer_link_values_off_our_steps_are_named():
+    at = run_page("playground")
+    at.text_input(key="tfp_paste").input("#learningRate=0.05&noise=7&seed=1").run()
+    at.button(key="tfp_open").click().run()
+    infos = " ".join(i.value for i in at.info)
+    assert "learning_rate" in infos and "noise" in infos and problems(at) == []
+    assert at.session_state["learning_rate"] == 0.03 and at.session_state["noise"] == 5
+
+
+def test_share_link_drops_a_stale_epoch_after_reset():
+    at = run_page("playground", {"epoch": "5"})
+    at.button(key="reset:playground").click().run()
+    codes = " ".join(c.value for c in at.code)
+    assert "epoch=" not in codes
