@@ -19,6 +19,7 @@ One "step" of :meth:`Trainer.advance` is one epoch (the peer's ``oneStep``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import time
@@ -209,6 +210,7 @@ def _draw_data(cfg: Config, rand) -> Data:
     return Data(*datasets2d.generate(rand, cfg.data_name, cfg.noise / 100, cfg.train_ratio, cfg.classes))
 
 
+@functools.lru_cache(maxsize=256)
 def param_slices(cfg: Config) -> list[tuple[slice, tuple, slice]]:
     """Per layer: (weight slice, weight shape (out, in), bias slice) into ``theta``."""
     out, pos = [], 0
@@ -218,7 +220,7 @@ def param_slices(cfg: Config) -> list[tuple[slice, tuple, slice]]:
         pos += fan_in * fan_out
         out.append((w, (fan_out, fan_in), slice(pos, pos + fan_out)))
         pos += fan_out
-    return out
+    return tuple(out)
 
 
 def n_params(cfg: Config) -> int:
@@ -289,10 +291,10 @@ def forward(cfg: Config, theta: np.ndarray, x: np.ndarray, keep: list | None = N
     return _forward(cfg, theta, x, keep)[0]
 
 
-def _forward(cfg: Config, theta: np.ndarray, x: np.ndarray, keep: list | None):
+def _forward(cfg: Config, theta: np.ndarray, x: np.ndarray, keep: list | None, layers=None):
     """(activations after dropout, hidden activations before dropout)."""
     acts, raw = [x], []
-    layers = unflatten(cfg, theta)
+    layers = layers if layers is not None else unflatten(cfg, theta)
     last = len(layers) - 1
     for li, (w, b) in enumerate(layers):
         z = acts[-1] @ w.T + b
@@ -324,12 +326,15 @@ def loss_and_output_grad(cfg: Config, out: np.ndarray, y: np.ndarray) -> tuple[n
 
 
 def gradient_sum(cfg: Config, theta: np.ndarray, x: np.ndarray, y: np.ndarray,
-                 keep: list | None = None) -> tuple[np.ndarray, float]:
-    """Sum over the batch of per-sample gradients (flat, like theta) and the summed loss."""
-    acts, raw = _forward(cfg, theta, x, keep)
+                 keep: list | None = None, layers: list | None = None) -> tuple[np.ndarray, float]:
+    """Sum over the batch of per-sample gradients (flat, like theta) and the summed loss.
+
+    ``layers`` may pass ``unflatten(cfg, theta)`` views made once (the trainer's hot path).
+    """
+    layers = layers if layers is not None else unflatten(cfg, theta)
+    acts, raw = _forward(cfg, theta, x, keep, layers)
     losses, delta = loss_and_output_grad(cfg, acts[-1], y)
     grad = np.empty_like(theta)
-    layers = unflatten(cfg, theta)
     slices = param_slices(cfg)
     for li in range(len(layers) - 1, -1, -1):
         ws, shape, bs = slices[li]
@@ -375,6 +380,7 @@ class Trainer:
         drawn = _draw_data(cfg, rand)  # always drawn: in the peer's stream weights come after data
         self.data = data if data is not None else drawn
         self.theta = init_params(cfg, rand)
+        self._layers = unflatten(cfg, self.theta)  # views: theta is only ever updated in place
         self._is_weight = _weight_mask(cfg)
         self._xtr = features(cfg, self.data.train_xy)
         self._xte = features(cfg, self.data.test_xy)
@@ -444,7 +450,7 @@ class Trainer:
         cfg = self.cfg
         y = self.data.train_y
         for a, b, update in self._chunks:
-            g, _ = gradient_sum(cfg, self.theta, self._xtr[a:b], y[a:b], self._keep(b - a))
+            g, _ = gradient_sum(cfg, self.theta, self._xtr[a:b], y[a:b], self._keep(b - a), self._layers)
             if self.dead.any():
                 g[self.dead] = 0.0
             self.acc += g
@@ -488,6 +494,7 @@ class Trainer:
     def load_state_dict(self, state: dict) -> None:
         for k in ("theta", "acc", "dead", "m", "v"):
             setattr(self, k, np.array(state[k], copy=True))
+        self._layers = unflatten(self.cfg, self.theta)
         self.count, self.epoch, self.step = int(state["count"]), int(state["epoch"]), int(state["step"])
         self.diverged = bool(state["diverged"])
         self._drop_rng.bit_generator.state = state["drop_rng"]

@@ -1,4 +1,6 @@
 """Neural Network Playground (§3): TensorFlow Playground's lesson, live, and beyond it."""
+import random
+
 import streamlit as st
 
 from explorer.engines import playground as pg
@@ -40,6 +42,9 @@ with st.sidebar:
     control("dropout", disabled=compat)
     st.header("Run")
     control("seed")
+    if "seed" not in hide:
+        st.button("🎲 New seed", key="new_seed", help="New data and new initial weights, like the peer's Regenerate.",
+                  on_click=lambda: st.session_state.update(seed=f"{random.random():.5f}"))
     control("compat")
     control("init_zero")
     st.header("Display")

@@ -30,5 +30,5 @@ def presets(page_id: str, items: list[tuple[str, str, dict]]) -> None:
     st.subheader("Try this")
     cols = st.columns(min(3, len(items)) or 1)
     for i, (label, line, query) in enumerate(items):
-        href = f"/{page_id}?{urlencode(query)}" if query else f"/{page_id}"
+        href = f"/{page_id}?{urlencode(query, safe=',')}" if query else f"/{page_id}"
         cols[i % len(cols)].markdown(f"**[{label}]({href})**  \n{line}")

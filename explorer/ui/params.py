@@ -259,7 +259,7 @@ def share_url(query: dict[str, str], page: str) -> str:
         base = ""
     if not base:
         base = f"http://localhost:8501/{page}"
-    return base + ("?" + urlencode(query) if query else "")
+    return base + ("?" + urlencode(query, safe=",") if query else "")
 
 
 def share_box(query: dict[str, str], page: str, where: Any = st) -> None:
