@@ -21,7 +21,7 @@ FRAME_BUDGET_S = 0.08   # compute per frame; the rest is drawing and transport
 SPEEDS = (1, 10, 30, 100, 300, 1000)  # epochs per second; 1000 is "as fast as it goes"
 MAX_HISTORY = 240
 MAX_REPLAY_EPOCHS = 20_000  # a link may ask to reopen a run this far in
-MAX_REPLAY_S = 30.0         # …within this much compute, so no link ties up the server
+MAX_REPLAY_S = 20.0         # …within this much compute, so no link ties up the server
 MAX_CURVE = 4000
 
 
@@ -55,11 +55,15 @@ class Run:
             for k in c:
                 c[k] = c[k][::2]
         if force or snap.epoch % self.stride == 0:
-            self.history.append(snap)
-            if len(self.history) > MAX_HISTORY:
-                self.history = self.history[::2]
-                self.stride *= 2
+            self._keep(snap)
         self.version += 1
+
+    def _keep(self, snap) -> None:
+        """Add a snapshot to the history; past MAX_HISTORY keep every other one (first kept)."""
+        self.history.append(snap)
+        if len(self.history) > MAX_HISTORY:
+            self.history = self.history[::2]
+            self.stride *= 2
 
     def advance(self, max_steps: int, max_seconds: float) -> Any:
         """Train up to max_steps steps within max_seconds, recording each step."""
@@ -71,11 +75,8 @@ class Run:
             self._record(snap)
             if time.perf_counter() - t0 >= max_seconds:
                 break
-        if self.history[-1] is not self.snapshot:
-            self.history.append(self.snapshot)
-            if len(self.history) > MAX_HISTORY:
-                self.history = self.history[::2]
-                self.stride *= 2
+        if self.history[-1] is not self.snapshot:  # the latest is always there to show
+            self._keep(self.snapshot)
         return self.snapshot
 
 
@@ -130,14 +131,14 @@ def controls(page: str, run: Run, speed: int, where: Any = st) -> None:
         st.rerun()
 
 
-def steps_for_frame(run: Run, speed: int) -> int:
+def steps_for_frame(run: Run, speed: int, now: float | None = None) -> int:
     """Steps that keep ``speed`` steps per wall-clock second whatever the frame rate (0 in
     a frame when the speed is slower than the frame rate)."""
-    now = time.perf_counter()
+    now = time.perf_counter() if now is None else now
     elapsed = min(0.5, now - run.last_frame) if run.last_frame else FRAME_S
     run.last_frame = now
     run.credit += speed * elapsed
-    steps = int(run.credit)
+    steps = int(run.credit + 1e-9)
     run.credit -= steps
     return steps
 
