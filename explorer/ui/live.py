@@ -143,11 +143,17 @@ def steps_for_frame(run: Run, speed: int, now: float | None = None) -> int:
     return steps
 
 
-def player(page: str, run: Run, speed: int, render: Callable[[Any, Run], None]) -> None:
+def player(page: str, run: Run, speed: int, render: Callable[[Any, Run], None],
+           frame_s: float = FRAME_S) -> None:
     """Draw the live views: while playing, each frame trains then redraws; while paused,
-    a slider scrubs back through the history and ``render`` shows the chosen snapshot."""
+    a slider scrubs back through the history and ``render`` shows the chosen snapshot.
 
-    @st.fragment(run_every=FRAME_S if run.playing else None)
+    ``frame_s``: seconds between frames. Streamlit re-creates a plotly chart on every
+    update, and a browser needs ≈0.5 s for that, so a page whose live views are plotly
+    charts passes ``frame_s=0.6``; the playground draws PNG frames and uses 0.15 s.
+    """
+
+    @st.fragment(run_every=frame_s if run.playing else None)
     def frame():
         if run.playing:
             steps = steps_for_frame(run, speed)
