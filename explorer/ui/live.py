@@ -135,7 +135,7 @@ def steps_for_frame(run: Run, speed: int, now: float | None = None) -> int:
     """Steps that keep ``speed`` steps per wall-clock second whatever the frame rate (0 in
     a frame when the speed is slower than the frame rate)."""
     now = time.perf_counter() if now is None else now
-    elapsed = min(0.5, now - run.last_frame) if run.last_frame else FRAME_S
+    elapsed = min(1.0, now - run.last_frame) if run.last_frame else FRAME_S
     run.last_frame = now
     run.credit += speed * elapsed
     steps = int(run.credit + 1e-9)
