@@ -17,7 +17,7 @@ import streamlit as st
 from explorer.engines.device import cap_threads
 
 FRAME_S = 0.15          # one frame every 150 ms: ≈6–7 redraws a second
-FRAME_BUDGET_S = 0.08   # compute per frame; the rest is drawing and transport
+FRAME_BUDGET = 0.55     # share of a frame's interval spent training; the rest is drawing and transport
 SPEEDS = (1, 10, 30, 100, 300, 1000)  # epochs per second; 1000 is "as fast as it goes"
 MAX_HISTORY = 240
 MAX_REPLAY_EPOCHS = 20_000  # a link may ask to reopen a run this far in
@@ -158,7 +158,7 @@ def player(page: str, run: Run, speed: int, render: Callable[[Any, Run], None],
         if run.playing:
             steps = steps_for_frame(run, speed)
             if steps:
-                run.advance(steps, FRAME_BUDGET_S)
+                run.advance(steps, FRAME_BUDGET * frame_s)
             if run.snapshot.diverged:
                 run.playing = False
                 st.rerun(scope="app")
