@@ -81,3 +81,21 @@ def test_bad_link_shows_a_notice_not_a_traceback(app):
     text = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
     assert "noise" in text and "activation" in text and "layers" in text
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def _live_pages():
+    from explorer import catalog
+
+    return [t.id for t in catalog.live_topics() if t.id != "home"]
+
+
+@pytest.mark.parametrize("page_id", _live_pages())
+def test_every_page_renders_in_the_browser(app, page_id):
+    url, page = app
+    page.goto(f"{url}/{page_id}")
+    page.wait_for_selector("h1", timeout=60_000)
+    page.wait_for_selector(".js-plotly-plot, [data-testid='stImage']", timeout=90_000)
+    page.wait_for_timeout(500)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    page.screenshot(path=str(SHOTS / f"{page_id}.png"))
