@@ -5,9 +5,11 @@
   replaced by the EMA of the squared *surprise* ``(g − m)²``: a gradient close to its
   running mean (a strong belief) earns a large step, a surprising one a small step.
 * :class:`AdaBound` — Luo et al. 2019, "Adaptive Gradient Methods with Dynamic Bound of
-  Learning Rate" (Algorithm 2). Adam whose per-coordinate step ``α/√v̂`` is clipped into
-  ``[lower(t), upper(t)]``; both bounds converge to ``final_lr``, so late in training it
-  is SGD (with momentum ``β₁``) at learning rate ``final_lr``.
+  Learning Rate", as in the authors' official code: Adam whose per-coordinate step
+  ``α/√v̂`` is clipped into ``[lower(t), upper(t)]``; both bounds converge to ``final_lr``,
+  so late in training it is SGD (with momentum ``β₁``) at learning rate ``final_lr``. The
+  paper's Algorithm 2 also divides the clipped step by √t; the official code (and this
+  class) does not.
 
 Both work on tensors of any shape, elementwise; the tests check their first steps by hand
 and their bounds and moments against the papers' formulas.

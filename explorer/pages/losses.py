@@ -48,7 +48,7 @@ layout.presets(view.PAGE, [
     ("A cluster of outliers", "Four points at the right end: leverage beats even Huber.",
      {"outliers": "4", "outlier_x": "1", "outlier_y": "-8"}),
     ("Huber with a huge δ", "δ = 5 makes Huber behave like MSE (½r²) for every residual here.",
-     {"delta": "5", "outlier_y": "-8"}),
+     {"delta": "5", "outlier_y": "-4"}),
     ("Median vs mean", "Degree 0: MSE fits the mean, MAE the median.",
      {"degree": "0", "outlier_y": "10", "outliers": "3"}),
     ("Focal on severe imbalance", "30 : 1, γ = 3: minority recall up, confidence down.",

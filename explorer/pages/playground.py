@@ -86,7 +86,8 @@ with top:
     params.widget(W["speed"], c[1])
     at = min(run.snapshot.epoch, live.MAX_REPLAY_EPOCHS)
     share = {k: v for k, v in query.items() if k != "epoch"} | ({"epoch": str(at)} if at else {})
-    params.share_box(share, view.PAGE, c[2])
+    params.share_box(share, view.PAGE, c[2], note="This link reopens exactly this view: the same settings "
+                     "and seed, trained to the same epoch, so the same run.")
 
 live.player(view.PAGE, run, values["speed"], view.render(cfg, run.trainer.data, values["show_test"],
                                                           values["discretize"]))

@@ -36,8 +36,8 @@ layout.explain("the techniques", [
     "**Dropout** multiplies each hidden unit by $m/(1-p)$ with $m\\sim\\text{Bernoulli}(1-p)$ while training; "
     "at evaluation every unit is on and nothing is random. The $1/(1-p)$ keeps each unit's expected output "
     "the same in both modes.",
-    "**Early stopping** keeps the weights of the epoch with the lowest validation loss and stops after "
-    "*patience* epochs without improvement.",
+    "**Early stopping** keeps the weights of the epoch with the lowest validation loss and would stop after "
+    "*patience* epochs without improvement; here training goes on so you can see what stopping avoids.",
     "**Augmentation** trains on the points and jittered copies $x+\\varepsilon$, $\\varepsilon\\sim"
     "\\mathcal N(0,\\sigma^2)$, with the same targets: the function must be flat within about σ of each point.",
     "**Mixup** trains on convex mixes of random pairs, inputs and targets alike:",

@@ -234,7 +234,8 @@ RACE_EXPLAIN = [
               r"\eta\big(1-\tfrac{1}{\gamma t+1}\big),\ \eta\big(1+\tfrac{1}{\gamma t}\big)\Big),\qquad "
               r"\theta_t = \theta_{t-1} - \eta_t\, m_t"),
     "PyTorch's `torch.optim` runs the first seven; AdaBelief and AdaBound are written here as "
-    "`torch.optim.Optimizer` subclasses and checked against the papers' formulas. Hyper-parameters are the "
+    "`torch.optim.Optimizer` subclasses and checked against the papers' formulas (AdaBound as in its "
+    "authors' code, without the paper's extra 1/√t). Hyper-parameters are the "
     "usual defaults: β₁ = 0.9, β₂ = 0.999, ρ = 0.99, ε = 10⁻⁸ (Adagrad: 10⁻¹⁰).",
 ]
 NOISE_EXPLAIN = [

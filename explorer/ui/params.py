@@ -262,8 +262,12 @@ def share_url(query: dict[str, str], page: str) -> str:
     return base + ("?" + urlencode(query, safe=",") if query else "")
 
 
-def share_box(query: dict[str, str], page: str, where: Any = st) -> None:
+SHARE_NOTE = ("This link reopens this view: the same settings and seed, so a training run replays "
+              "identically from its first epoch.")
+
+
+def share_box(query: dict[str, str], page: str, where: Any = st, note: str = SHARE_NOTE) -> None:
     """A visible "share this view" affordance with the full link."""
     with where.popover("🔗 Share this view", width="stretch"):
-        st.caption("This link reopens exactly this view (same settings, same seed, same run).")
+        st.caption(note)
         st.code(share_url(query, page), language=None, wrap_lines=True)
