@@ -24,6 +24,7 @@ import torch.nn.functional as F
 
 from explorer.engines import datasets2d
 from explorer.engines.rng import NumpyRandom
+from explorer.engines.contract import check as _check
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish")
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU",
@@ -32,9 +33,6 @@ DEAD_TOL = 1e-3      # |f′(z)| below this passes (almost) no gradient: the uni
 MAX_CURVE_POINTS = 2001
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 def apply(name: str, z: torch.Tensor, slope: float = 0.01) -> torch.Tensor:

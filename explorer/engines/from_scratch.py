@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from explorer.engines.contract import check as _check
 
 DATASETS = ("moons", "circles", "spiral", "digits")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -31,9 +32,6 @@ CHECK_BATCH = 256        # gradient checks use at most this many training points
 DIVERGE_LOSS = 1e6
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 @dataclass(frozen=True)

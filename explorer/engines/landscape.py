@@ -30,6 +30,7 @@ from torch.func import functional_call, grad, jvp
 
 from explorer.engines import datasets2d
 from explorer.engines.rng import NumpyRandom
+from explorer.engines.contract import check as _check
 
 MODELS = ("mlp", "cnn", "resnet")
 DATASETS_2D = ("circle", "xor", "gauss", "spiral")
@@ -37,9 +38,6 @@ OPTIMIZERS = ("sgd", "adam")
 MAX_TRAJECTORY = 200
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from explorer.engines.mlp_bank import Bank, forward_flat
+from explorer.engines.contract import check as _check
 
 REG_LOSSES = ("mse", "mae", "huber")
 MARGIN_LOSSES = ("ce", "hinge", "sq_hinge", "focal")
@@ -34,9 +35,6 @@ SWEEP_GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)
 IRLS_EPS = 1e-9  # |r| floor in IRLS weights ψ(r)/r (MAE's 1/|r| is unbounded at r = 0)
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 def _in(value, lo, hi) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from explorer.engines.contract import check as _check
 
 NORMS = ("none", "batch", "layer", "group")
 LABELS = {"none": "no normalization", "batch": "BatchNorm", "layer": "LayerNorm", "group": "GroupNorm"}
@@ -33,9 +34,6 @@ MAX_LOG = 2000
 DIVERGE_LOSS = 1e6
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 def _check_model(depth, width, groups, learning_rate, optimizer, init, batch_size, seed) -> None:

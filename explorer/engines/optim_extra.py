@@ -20,11 +20,9 @@ import math
 
 import torch
 from torch.optim import Optimizer
+from explorer.engines.contract import check as _check
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 class AdaBelief(Optimizer):

@@ -26,13 +26,11 @@ import numpy as np
 
 from explorer.engines.device import cap_threads
 from explorer.engines.optim_extra import AdaBelief, AdaBound
+from explorer.engines.contract import check as _check
 
 DIVERGE_AT = 1e6  # |θ| or f beyond this counts as diverged
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 def _torch():

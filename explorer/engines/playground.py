@@ -29,6 +29,7 @@ import numpy as np
 
 from explorer.engines import datasets2d
 from explorer.engines.rng import NumpyRandom, SeedRandom, seed_to_int
+from explorer.engines.contract import check as _check
 
 FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
 FEATURE_LABELS = {"x": "x₁", "y": "x₂", "x2": "x₁²", "y2": "x₂²", "xy": "x₁x₂",
@@ -48,9 +49,6 @@ GRID_EXTENT = 6.0  # the view spans [-6, 6] on both axes, like the peer's heatma
 DIVERGE_LOSS = 1e6
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ import torch
 
 from explorer.engines.losses import moons
 from explorer.engines.mlp_bank import Bank, forward_flat
+from explorer.engines.contract import check as _check
 
 TECHNIQUES = ("penalty", "dropout", "early_stopping", "augmentation", "mixup", "label_smoothing", "ensemble")
 TASKS = ("regression", "classification")
@@ -50,9 +51,6 @@ MAX_LOG = 4000
 DIVERGE_LOSS = 1e6
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 def _in(value, lo, hi) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from explorer.engines.device import cap_threads
+from explorer.engines.contract import check as _check
 
 SCHEDULES = ("constant", "step", "exponential", "cosine", "warm_restarts", "one_cycle", "warmup", "warmup_cosine")
 LABELS = {"constant": "Constant", "step": "Step (÷10 twice)", "exponential": "Exponential",
@@ -32,9 +33,6 @@ HIDDEN = 32
 BATCH = 32
 
 
-def _check(cond: bool, name: str, msg: str) -> None:
-    if not cond:
-        raise ValueError(f"{name}: {msg}")
 
 
 def _torch():

@@ -160,7 +160,7 @@ def render(cfg: pg.Config, data: pg.Data, show_test: bool, discretize: bool):
 def tfp_box(cfg: pg.Config, show_test: bool, discretize: bool, hide: tuple) -> None:
     """Open a TensorFlow Playground link here, and give this view's link there."""
     st.text_input("Paste a TensorFlow Playground link (or its #… part)", key="tfp_paste",
-                  placeholder="https://playground.tensorflow.org/#activation=tanh&batchSize=10&…")
+                  help="For example https://playground.tensorflow.org/#activation=tanh&batchSize=10&…")
     st.button("Open it here", key="tfp_open", on_click=_open_tfp)
     for note in st.session_state.pop("tfp_notes", []):
         st.info(note, icon="ℹ️")
