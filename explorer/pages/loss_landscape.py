@@ -30,6 +30,10 @@ if st.session_state.get("_ls_trained") is not run:  # a new setup trains to its 
     st.session_state["_ls_trained"] = run
     live.replay_to(run, values["train_to"], label="Training this setup to epoch")
 
+start_loss = run.history[0].train_loss if run.history else run.snapshot.train_loss
+if run.snapshot.epoch >= 5 and run.snapshot.train_loss > 0.9 * start_loss:
+    st.info("This setup has hardly learned yet (its loss is still near where it started), so its landscape "
+            "says little. Lower the learning rate (0.01 suits the CNNs) or train longer.", icon="💡")
 top = st.columns([3, 1.2, 1.2])
 with top[0]:
     live.controls(view.PAGE, run, values["speed"])
@@ -120,11 +124,13 @@ else:
                                       title=f"Same directions seed, same colour scale, epoch {epochs}"),
                     key="chart_compare", width="stretch")
     fa, fb = ls.flat_region(za, 0.1), ls.flat_region(zb, 0.1)
-    sharper = name_a if lam_a > lam_b else name_b
-    st.markdown(f"**Reading:** {sharper} sits in the sharper minimum — top Hessian eigenvalue "
-                f"{lam_a:.3g} ({name_a}) vs {lam_b:.3g} ({name_b}); {100 * fa:.0f} % vs {100 * fb:.0f} % of the "
-                f"plane lies within 0.1 of each surface's lowest loss. Test loss {tr.snapshot.test_loss:.3f} vs "
-                f"{test_b:.3f}.")
+    if abs(lam_a - lam_b) <= 0.05 * max(abs(lam_a), abs(lam_b), 1e-12):
+        verdict = "both minima are about equally sharp"
+    else:
+        verdict = f"{name_a if lam_a > lam_b else name_b} sits in the sharper minimum"
+    st.markdown(f"**Reading:** {verdict} — top Hessian eigenvalue {lam_a:.3g} ({name_a}) vs {lam_b:.3g} "
+                f"({name_b}); {100 * fa:.0f} % vs {100 * fb:.0f} % of the plane lies within 0.1 of each "
+                f"surface's lowest loss. Test loss {tr.snapshot.test_loss:.3f} vs {test_b:.3f}.")
 
 layout.explain("filter-normalized surfaces and sharpness", [
     "A surface plots the loss on a plane through the trained weights θ* spanned by two directions:",
@@ -141,12 +147,13 @@ layout.explain("filter-normalized surfaces and sharpness", [
 ])
 layout.presets("loss_landscape", [
     ("Skip connections off", "Residual CNN without skips: a rougher, sharper landscape.",
-     {"model": "resnet", "skip": "0", "view": "compare", "variant": "skip"}),
+     {"model": "resnet", "skip": "0", "view": "compare", "variant": "skip", "learning_rate": "0.01",
+      "train_to": "30"}),
     ("Small vs large batch", "Does a large batch find a sharper minimum?",
      {"view": "compare", "variant": "batch", "train_to": "40"}),
     ("Where SGD walks", "The MLP's path on its PCA plane.",
      {"view": "trajectory", "optimizer": "sgd", "learning_rate": "0.3", "train_to": "40"}),
     ("CNN sharpness", "Top eigenvalue and spectrum of a small CNN on digits.",
-     {"model": "cnn", "view": "sharpness"}),
+     {"model": "cnn", "view": "sharpness", "learning_rate": "0.01"}),
     ("Two solutions", "Interpolate between two seeds' solutions.", {"view": "interpolation", "dataset": "circle"}),
 ])

@@ -107,7 +107,8 @@ def compare_figure(a: np.ndarray, b: np.ndarray, z1: np.ndarray, z2: np.ndarray,
                                  showscale=col == 2, name=names[col - 1],
                                  colorbar=dict(title=dict(text=_label(log)), thickness=14)), 1, col)
         fig.update_xaxes(title_text="direction 1", row=1, col=col)
-        fig.update_yaxes(title_text="direction 2", row=1, col=col)
+        if col == 1:
+            fig.update_yaxes(title_text="direction 2", row=1, col=col)
     fig.update_layout(template=theme.TEMPLATE, title=title, height=height)
     return fig
 

@@ -35,3 +35,9 @@ def test_compare_reads_the_difference_and_explains_a_substituted_variant():
 def test_batch_larger_than_the_data_is_explained():
     at = run_page("loss_landscape", {"n_train": "50", "batch_size": "100", "train_to": "2"})
     assert problems(at) == [] and any("larger than" in c.value for c in at.caption)
+
+
+def test_a_setup_that_does_not_learn_says_so():
+    at = run_page("loss_landscape", {"model": "resnet", "learning_rate": "1", "train_to": "6", "resolution": "11"})
+    assert problems(at) == []
+    assert any("hardly learned" in i.value for i in at.info)
