@@ -15,7 +15,6 @@ Three pieces, all pure torch/numpy:
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,7 +23,7 @@ import torch.nn.functional as F
 
 from explorer.engines import datasets2d
 from explorer.engines.rng import NumpyRandom
-from explorer.engines.contract import check as _check
+from explorer.engines.contract import EpochLoop, check as _check
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "selu", "gelu", "silu", "mish")
 LABELS = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "LeakyReLU", "elu": "ELU",
@@ -237,7 +236,7 @@ def init_weights(cfg: Config, gen: torch.Generator) -> tuple[list[torch.Tensor],
     return ws, bs
 
 
-class Trainer:
+class Trainer(EpochLoop):
     """K networks trained in lockstep as one batched computation.
 
     Weights are stacked on a leading model axis, W (K, fan_in, fan_out), so every layer is
@@ -351,19 +350,6 @@ class Trainer:
                 "train": np.asarray(log["train"][:n]).reshape(n, k),
                 "test": np.asarray(log["test"][:n]).reshape(n, k),
                 "dead": np.asarray(log["dead"][:n]).reshape(n, k, depth)}
-
-    def advance(self, max_steps: int = 1, max_seconds: float = float("inf")) -> Snapshot:
-        """Train up to ``max_steps`` epochs within ``max_seconds`` (at least one epoch runs
-        unless the run diverged); returns the snapshot after the last one."""
-        t0 = time.perf_counter()
-        for _ in range(max(0, int(max_steps))):
-            if self.diverged:
-                break
-            self._epoch()
-            self.snapshot = self._measure()
-            if time.perf_counter() - t0 >= max_seconds:
-                break
-        return self.snapshot
 
 
 # -- signal propagation at initialization ---------------------------------------------------------

@@ -16,13 +16,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from explorer.engines.contract import check as _check
+from explorer.engines.contract import EpochLoop, check as _check
 
 DATASETS = ("moons", "circles", "spiral", "digits")
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -366,7 +365,7 @@ class Snapshot:
     params: dict = dataclasses.field(repr=False, compare=False)
 
 
-class Trainer:
+class Trainer(EpochLoop):
     """Train the NumPy network and its PyTorch twin from the same initial weights on the same
     shuffled mini-batches (see :class:`Config`). One :meth:`advance` step is one epoch; training stops after
     ``cfg.epochs`` epochs or when either network's loss becomes NaN/inf (diverged).
@@ -441,19 +440,8 @@ class Trainer:
         return Snapshot(self.epoch, self.step, tr_loss, te_loss, tr_acc, te_acc, t_loss, loss_gap, param_gap,
                         self.diverged, params)
 
-    def advance(self, max_steps: int = 1, max_seconds: float = float("inf")) -> Snapshot:
-        """Train up to ``max_steps`` epochs (at least one unless finished), stopping early once
-        ``max_seconds`` have passed. A finished or diverged run returns its last snapshot."""
-        t0 = time.perf_counter()
-        with np.errstate(all="ignore"):
-            for _ in range(max(0, int(max_steps))):
-                if self.finished:
-                    break
-                self._epoch()
-                self.snapshot = self._measure()
-                if time.perf_counter() - t0 >= max_seconds:
-                    break
-        return self.snapshot
+    def _stopped(self) -> bool:
+        return self.finished
 
     # -- persistence ----------------------------------------------------------------------
     def state_dict(self) -> dict:

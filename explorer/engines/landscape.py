@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -30,7 +29,7 @@ from torch.func import functional_call, grad, jvp
 
 from explorer.engines import datasets2d
 from explorer.engines.rng import NumpyRandom
-from explorer.engines.contract import check as _check
+from explorer.engines.contract import EpochLoop, check as _check
 
 MODELS = ("mlp", "cnn", "resnet")
 DATASETS_2D = ("circle", "xor", "gauss", "spiral")
@@ -197,7 +196,7 @@ class Snapshot:
 
 
 @dataclass
-class Trainer:
+class Trainer(EpochLoop):
     """Trains a model epoch by epoch, keeping θ after every epoch (the trajectory)."""
 
     cfg: Config
@@ -241,17 +240,6 @@ class Trainer:
         self.trajectory.append(flatten(self.model).numpy().copy())
         if len(self.trajectory) > MAX_TRAJECTORY:  # keep the start, thin the rest evenly
             self.trajectory = self.trajectory[:1] + self.trajectory[2::2]
-
-    def advance(self, max_steps: int = 1, max_seconds: float = float("inf")) -> Snapshot:
-        t0 = time.perf_counter()
-        for _ in range(max(0, int(max_steps))):
-            if self.diverged:
-                break
-            self._epoch()
-            self.snapshot = self._measure()
-            if time.perf_counter() - t0 >= max_seconds:
-                break
-        return self.snapshot
 
     @property
     def theta(self) -> torch.Tensor:

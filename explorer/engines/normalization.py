@@ -13,7 +13,6 @@ Every block is Linear → norm → ReLU; the head is a Linear layer to 10 logits
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -21,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from explorer.engines.contract import check as _check
+from explorer.engines.contract import EpochLoop, check as _check
 
 NORMS = ("none", "batch", "layer", "group")
 LABELS = {"none": "no normalization", "batch": "BatchNorm", "layer": "LayerNorm", "group": "GroupNorm"}
@@ -235,7 +234,7 @@ class Snapshot:
     model_diverged: np.ndarray = field(repr=False)
 
 
-class Trainer:
+class Trainer(EpochLoop):
     """The K models of a :class:`Config`, trained in lockstep; one :meth:`advance` step is
     one epoch (the batches of the training set in a seeded order; a short tail is dropped
     so that every batch has ``batch_size`` samples)."""
@@ -303,6 +302,9 @@ class Trainer:
         nb = max(nb, 1)
         return sums[:, 0] / nb, sums[:, 1] / nb, loss_sum / nb
 
+    def _next_snapshot(self) -> Snapshot:
+        return self._measure(*self._epoch())
+
     def _measure(self, mean: np.ndarray, std: np.ndarray, batch_loss: np.ndarray) -> Snapshot:
         d = self.data
         tr, te, tr_acc, te_acc = (np.full(self.k, np.nan) for _ in range(4))
@@ -350,18 +352,6 @@ class Trainer:
         for key in ("mean", "std"):
             out[key] = np.asarray(log[key][:n], dtype=np.float64).reshape(n, k, depth)
         return out
-
-    def advance(self, max_steps: int = 1, max_seconds: float = float("inf")) -> Snapshot:
-        """Train up to ``max_steps`` epochs within ``max_seconds`` (at least one epoch runs
-        unless the run diverged); returns the snapshot after the last one."""
-        t0 = time.perf_counter()
-        for _ in range(max(0, int(max_steps))):
-            if self.diverged:
-                break
-            self.snapshot = self._measure(*self._epoch())
-            if time.perf_counter() - t0 >= max_seconds:
-                break
-        return self.snapshot
 
 
 # -- BatchNorm and the batch size -----------------------------------------------------------------

@@ -22,14 +22,13 @@ import dataclasses
 import functools
 import json
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from explorer.engines import datasets2d
 from explorer.engines.rng import NumpyRandom, SeedRandom, seed_to_int
-from explorer.engines.contract import check as _check
+from explorer.engines.contract import EpochLoop, check as _check
 
 FEATURES = ("x", "y", "x2", "y2", "xy", "sinx", "siny")
 FEATURE_LABELS = {"x": "x₁", "y": "x₂", "x2": "x₁²", "y2": "x₂²", "xy": "x₁x₂",
@@ -369,7 +368,7 @@ def _weight_mask(cfg: Config) -> np.ndarray:
     return mask
 
 
-class Trainer:
+class Trainer(EpochLoop):
     """A live run: ``advance`` trains whole epochs within a step and time budget."""
 
     def __init__(self, cfg: Config, data: Data | None = None):
@@ -467,20 +466,6 @@ class Trainer:
         params = self.theta.copy()
         params.flags.writeable = False
         return Snapshot(self.epoch, self.step, tr_loss, te_loss, tr_acc, te_acc, self.diverged, params)
-
-    def advance(self, max_steps: int = 1, max_seconds: float = float("inf")) -> Snapshot:
-        """Train up to ``max_steps`` epochs, stopping early once ``max_seconds`` have passed
-        (at least one epoch runs). A diverged run does not train further."""
-        t0 = time.perf_counter()
-        with np.errstate(all="ignore"):
-            for _ in range(max(0, int(max_steps))):
-                if self.diverged:
-                    break
-                self._epoch()
-                self.snapshot = self._measure()
-                if time.perf_counter() - t0 >= max_seconds:
-                    break
-        return self.snapshot
 
     # -- persistence ----------------------------------------------------------------------
     def state_dict(self) -> dict:

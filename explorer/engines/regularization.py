@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +37,7 @@ import torch
 
 from explorer.engines.losses import moons
 from explorer.engines.mlp_bank import Bank, forward_flat
-from explorer.engines.contract import check as _check
+from explorer.engines.contract import EpochLoop, check as _check
 
 TECHNIQUES = ("penalty", "dropout", "early_stopping", "augmentation", "mixup", "label_smoothing", "ensemble")
 TASKS = ("regression", "classification")
@@ -236,7 +235,7 @@ class Snapshot:
     best_params: np.ndarray = field(repr=False)
 
 
-class Trainer:
+class Trainer(EpochLoop):
     """The bank of :func:`plan`'s models on :func:`make_data`'s data, one epoch per step."""
 
     def __init__(self, cfg: Config):
@@ -406,19 +405,6 @@ class Trainer:
         for k in ("ens_val", "ens_test"):
             out[k] = np.asarray(lg[k])[keep]
         return out
-
-    def advance(self, max_steps: int = 1, max_seconds: float = float("inf")) -> Snapshot:
-        """Train up to ``max_steps`` epochs within ``max_seconds`` (at least one); a diverged
-        run does not train further."""
-        t0 = time.perf_counter()
-        for _ in range(max(0, int(max_steps))):
-            if self.diverged:
-                break
-            self._epoch()
-            self.snapshot = self._measure()
-            if time.perf_counter() - t0 >= max_seconds:
-                break
-        return self.snapshot
 
     def state_dict(self) -> dict:
         return {"params": self.bank.flat(), "opt": copy.deepcopy(self.opt.state_dict()), "epoch": self.epoch, "step": self.step,

@@ -1,7 +1,6 @@
 """Learning-rate schedules (§3.4): plotted, then applied to the same training run."""
 import streamlit as st
 
-from explorer.engines import schedules as sch
 from explorer.engines.device import cap_threads
 from explorer.ui import layout, params
 from explorer.ui import schedules_view as view

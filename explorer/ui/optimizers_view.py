@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer.engines import optimizers as opt
-from explorer.ui import live, params
+from explorer.ui import live
 from explorer.ui.params import Param
 from explorer.viz import optimizers as vz
 
