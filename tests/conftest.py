@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("EXPLORER_SHARED", ROOT.parent / "shared"))
 REFERENCE = SHARED / "reference" / "tfp_circle_seed_0.88025.json"
+# Reference models (the zoo) train on first use into this cache: a fresh one per test session,
+# so the suite exercises the training path and never reads a developer's stale files. Set before
+# any test starts a server, which inherits it.
+os.environ.setdefault("EXPLORER_CACHE_DIR", tempfile.mkdtemp(prefix="explorer-test-cache-"))
 
 
 @pytest.fixture(scope="session")
