@@ -39,11 +39,22 @@ def describe() -> dict:
     return info
 
 
+_BLAS_USERS = ("numpy", "scipy.linalg", "sklearn", "torch")
+_blas_capped: set = set()
+
+
 def cap_threads() -> None:
-    """Cap torch's intra-op threads (sessions share one process and a few cores)."""
+    """Cap torch's intra-op threads and the BLAS pools of NumPy/SciPy (sessions share one
+    process and a few cores; a threaded SVD on busy cores was measured 40× slower)."""
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != THREADS:
         torch.set_num_threads(THREADS)
+    loaded = {m for m in _BLAS_USERS if m in sys.modules}
+    if loaded - _blas_capped:  # a library that brings its own BLAS appeared: limit it too (≈60 ms)
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(THREADS, user_api="blas")
+        _blas_capped.update(loaded)
 
 
 def versions(names=("python", "streamlit", "torch", "numpy", "plotly", "scikit-learn", "safetensors")) -> dict:
