@@ -43,9 +43,9 @@ def other_value(p: params.Param):
         return next(c for c in p.choices if c != p.default)
     if p.kind == "bool":
         return not p.default
-    if p.kind == "multi":
-        pick = tuple(p.choices[: max(2, p.min_items)])
-        return pick if pick != tuple(p.default) else tuple(p.choices[: max(3, p.min_items)])
+    if p.kind == "multi":  # two items, else three, else as few as allowed: one differs from the default
+        picks = (tuple(p.choices[: max(n, p.min_items)]) for n in (2, 3, 1))
+        return next(pick for pick in picks if pick != tuple(p.default))
     return "abc"
 
 
