@@ -262,8 +262,8 @@ def share_url(query: dict[str, str], page: str) -> str:
     return base + ("?" + urlencode(query, safe=",") if query else "")
 
 
-SHARE_NOTE = ("This link reopens this view: the same settings and seed, so a training run replays "
-              "identically from its first epoch.")
+SHARE_NOTE = ("This link reopens this view with the same settings and seed; anything the page trains "
+              "starts again from its first step and replays identically.")
 
 
 def share_box(query: dict[str, str], page: str, where: Any = st, note: str = SHARE_NOTE) -> None:
