@@ -24,7 +24,8 @@ def test_parse_weights_accepts_and_normalizes(text, probs, normalized):
 
 @pytest.mark.parametrize("text,needle", [("a, b", "not a number"), ("-1, 2", "negative"), ("0, 0", "positive"),
                                          ("1", "at least two"), ("", "at least two"), ("inf, 1", "finite"),
-                                         (",".join(["1"] * 13), "at most 12"), ("nan, 1", "finite")])
+                                         (",".join(["1"] * 13), "at most 12"), ("nan, 1", "finite"),
+                                         ("1e308, 1e308", "overflows")])
 def test_parse_weights_rejects_with_a_reason(text, needle):
     out = it.parse_weights(text)
     assert out.probs is None and needle in out.error
