@@ -29,6 +29,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from explorer.engines import seq_tasks as st_
+from explorer.engines.batching import ShuffledBatches
 from explorer.engines.contract import EpochLoop, check as _check
 
 CELLS = ("rnn", "lstm", "gru")
@@ -431,7 +432,7 @@ class Trainer(EpochLoop):
         self.nets = [build(cfg, k) for k in cfg.cells]
         self.opts = [torch.optim.Adam(n.parameters(), lr=cfg.learning_rate) for n in self.nets]
         self._order_gen = torch.Generator().manual_seed(cfg.seed + 1)
-        self._order, self._pos = torch.empty(0, dtype=torch.int64), 0
+        self._batches = ShuffledBatches(len(self.data.x_train), cfg.batch_size, self._order_gen)
         self.k = len(cfg.cells)
         self.model_diverged = np.zeros(self.k, dtype=bool)
         self.epoch = self.step = 0
@@ -440,18 +441,10 @@ class Trainer(EpochLoop):
         self.checkpoints = Checkpoints()
         self.snapshot = self._measure()
 
-    def _batch(self) -> torch.Tensor:
-        bs, n = self.cfg.batch_size, len(self.data.x_train)
-        if self._pos + bs > len(self._order):
-            self._order, self._pos = torch.randperm(n, generator=self._order_gen), 0
-        idx = self._order[self._pos:self._pos + bs]
-        self._pos += bs
-        return idx
-
     def _epoch(self) -> None:
         d, kind = self.data, KIND[self.cfg.task]
         for _ in range(self.cfg.steps_per_epoch):
-            idx = self._batch()
+            idx = self._batches.next()
             x, y = d.x_train[idx], d.y_train[idx]
             for i, (net, opt) in enumerate(zip(self.nets, self.opts)):
                 if self.model_diverged[i]:

@@ -27,6 +27,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from explorer.engines import seq_tasks as T
+from explorer.engines.batching import ShuffledBatches
 from explorer.engines.contract import EpochLoop, check as _check
 from explorer.engines.rnn import Checkpoints, empty_module
 
@@ -420,7 +421,7 @@ class Trainer(EpochLoop):
         self.models = [build(cfg, m) for m in cfg.models]
         self.opts = [torch.optim.Adam(m.parameters(), lr=cfg.learning_rate) for m in self.models]
         self._order_gen = torch.Generator().manual_seed(cfg.seed + 1)
-        self._order, self._pos = torch.empty(0, dtype=torch.int64), 0
+        self._batches = ShuffledBatches(len(self.data.src_train), cfg.batch_size, self._order_gen)
         self.k = len(cfg.models)
         self.model_diverged = np.zeros(self.k, dtype=bool)
         self.epoch = self.step = 0
@@ -430,19 +431,11 @@ class Trainer(EpochLoop):
         self.checkpoints = Checkpoints()
         self.snapshot = self._measure()
 
-    def _batch(self) -> torch.Tensor:
-        bs, n = self.cfg.batch_size, len(self.data.src_train)
-        if self._pos + bs > len(self._order):
-            self._order, self._pos = torch.randperm(n, generator=self._order_gen), 0
-        idx = self._order[self._pos:self._pos + bs]
-        self._pos += bs
-        return idx
-
     def _epoch(self) -> None:
         d, cfg = self.data, self.cfg
         self._batch_losses = [[] for _ in range(self.k)]
         for _ in range(cfg.steps_per_epoch):
-            idx = self._batch()
+            idx = self._batches.next()
             src, tgt = d.src_train[idx], d.tgt_train[idx]
             seed = int(torch.randint(0, 2**31 - 1, (1,), generator=self._order_gen))
             for i, (m, opt) in enumerate(zip(self.models, self.opts)):

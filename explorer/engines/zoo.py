@@ -171,9 +171,6 @@ class ZooNet(nn.Module):
     def forward(self, x):
         return self.body(self.input_norm(x))
 
-    def body(self, x):  # pragma: no cover - every architecture overrides it
-        raise NotImplementedError
-
 
 class LeNet(ZooNet):
     """LeNet-5's layout (1998) with today's ReLU and max-pooling. 28×28 inputs are padded by 2,
