@@ -1,0 +1,70 @@
+"""2-D projections of embeddings: PCA, t-SNE and UMAP, deterministic by seed.
+
+``project(z, method, seed)`` maps ``z`` ``[N, D]`` (any float) to ``[N, 2]`` float32. PCA is our
+own centred SVD (components signed so that each one's largest-magnitude loading is positive,
+so a projection does not flip between runs); t-SNE is scikit-learn's (PCA initialisation);
+UMAP is umap-learn's, imported lazily — its first call in a process JIT-compiles for ≈15 s,
+see :func:`warm_umap`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from explorer.engines.contract import check
+
+METHODS = ("pca", "tsne", "umap")
+
+
+def pca(z: np.ndarray, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """(scores ``[N, k]``, explained-variance ratio ``[k]``) of the centred rows of ``z``."""
+    z = np.asarray(z, dtype=np.float64)
+    check(z.ndim == 2 and len(z) >= 2, "z", "needs a [N, D] array with N ≥ 2")
+    zc = z - z.mean(axis=0)
+    k_eff = min(k, *zc.shape)
+    u, s, vt = np.linalg.svd(zc, full_matrices=False)
+    signs = np.sign(vt[np.arange(k_eff), np.abs(vt[:k_eff]).argmax(axis=1)])
+    signs[signs == 0] = 1.0
+    scores = u[:, :k_eff] * s[:k_eff] * signs
+    total = float((s ** 2).sum())
+    ratio = (s[:k_eff] ** 2) / total if total > 0 else np.zeros(k_eff)
+    if k_eff < k:  # fewer dimensions than asked: pad with zeros so callers always get k columns
+        scores = np.pad(scores, ((0, 0), (0, k - k_eff)))
+        ratio = np.pad(ratio, (0, k - k_eff))
+    return scores.astype(np.float32), ratio
+
+
+def project(z: np.ndarray, method: str = "pca", seed: int = 0, perplexity: float = 30.0,
+            n_neighbors: int = 15) -> np.ndarray:
+    """``z`` ``[N, D]`` → ``[N, 2]`` float32 by ``method`` (one of :data:`METHODS`)."""
+    check(method in METHODS, "method", f"must be one of {METHODS}")
+    z = np.asarray(z, dtype=np.float32)
+    check(z.ndim == 2 and len(z) >= 3, "z", "needs a [N, D] array with N ≥ 3")
+    check(bool(np.isfinite(z).all()), "z", "has NaN or infinite values (did training diverge?)")
+    if method == "pca":
+        return pca(z, 2)[0]
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perp = float(min(perplexity, (len(z) - 1) / 3))
+        out = TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed).fit_transform(z)
+        return out.astype(np.float32)
+    import umap  # lazily: importing numba and compiling costs seconds
+
+    nn_ = int(min(n_neighbors, len(z) - 1))
+    out = umap.UMAP(n_components=2, n_neighbors=nn_, random_state=seed, n_jobs=1).fit_transform(z)
+    return np.asarray(out, dtype=np.float32)
+
+
+_WARM = False
+
+
+def warm_umap() -> None:
+    """Pay UMAP's one-off JIT compile (≈15 s) on a tiny input, once per process."""
+    global _WARM
+    if not _WARM:
+        project(np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32), "umap")
+        _WARM = True
+
+
+def umap_is_warm() -> bool:
+    return _WARM
