@@ -1,22 +1,14 @@
 """The activations page's own behaviour: curves, the live dying-ReLU run, the init study, presets."""
-import json
 import re
 from urllib.parse import parse_qsl, urlparse
 
 from tests.pages.test_pages import problems, run_page
+from tests.pages.plotly_read import titled
 
 
 def epoch_shown(at) -> int:
     text = " ".join(m.value for m in at.markdown)
     return int(re.search(r"Epoch ([\d,]+)", text).group(1).replace(",", ""))
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titled(at, words: str) -> dict:
-    return next(c for c in charts(at) if words in c["layout"]["title"]["text"])
 
 
 def test_defaults_show_every_activation_and_all_three_sections():

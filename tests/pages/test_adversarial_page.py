@@ -1,6 +1,5 @@
 """The adversarial page's own behaviour: a link's attack in the charts, notes for attacks that cannot
 follow a control, the on-demand curve and transfer, stepping the live run, presets."""
-import json
 import re
 
 import numpy as np
@@ -8,28 +7,9 @@ import pytest
 
 from explorer.ui import adversarial_view as view
 from tests.pages.test_pages import notice_text, problems, run_page
+from tests.pages.plotly_read import charts_by_key as charts, by_key as chart, array as values
 
 PAGE = "adversarial"
-
-
-def charts(at) -> dict[str, dict]:
-    """Chart key → its plotly spec."""
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def chart(at, key: str) -> dict:
-    found = [s for k, s in charts(at).items() if key in k]
-    assert found, f"no chart {key} among {list(charts(at))}"
-    return found[0]
-
-
-def values(a) -> np.ndarray:
-    """A plotly array, plain or base64-packed."""
-    if isinstance(a, dict) and "bdata" in a:
-        import base64
-
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a)
 
 
 def names(spec: dict) -> list[str]:

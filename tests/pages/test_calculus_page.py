@@ -1,22 +1,14 @@
 """The calculus page's own behaviour: the point's classification, snapping, the Jacobian's
 gap, the expression graph checked by autograd, bad typed input, Lagrange's λ."""
-import json
 import re
 
 import numpy as np
 
 from tests.pages.test_pages import problems, run_page
+from tests.pages.plotly_read import titled as chart
 
 PAGE = "calculus"
 BACKPROP, LAGRANGE = "Backpropagation", "Lagrange multipliers"
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def chart(at, title: str) -> dict:
-    return next(c for c in charts(at) if title in c["layout"]["title"]["text"])
 
 
 def text(at) -> str:

@@ -1,6 +1,5 @@
 """The certified page's own behaviour: a link's σ, n and point in the charts, the certificate's
 numbers, the on-demand curve, presets."""
-import json
 import re
 
 import numpy as np
@@ -8,26 +7,9 @@ import pytest
 from scipy import stats
 
 from tests.pages.test_pages import notice_text, problems, run_page
+from tests.pages.plotly_read import charts_by_key as charts, by_key as chart, array as values
 
 PAGE = "certified"
-
-
-def charts(at) -> dict[str, dict]:
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def chart(at, key: str) -> dict:
-    found = [s for k, s in charts(at).items() if key in k]
-    assert found, f"no chart {key} among {list(charts(at))}"
-    return found[0]
-
-
-def values(a) -> np.ndarray:
-    if isinstance(a, dict) and "bdata" in a:
-        import base64
-
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a)
 
 
 def metrics(at) -> dict[str, str]:

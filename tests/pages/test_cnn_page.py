@@ -3,7 +3,6 @@ the zoo comparison, gradient flow, presets, and the upload glue (ui/uploads.py).
 from __future__ import annotations
 
 import io
-import json
 import re
 from urllib.parse import parse_qsl, urlparse
 
@@ -15,14 +14,7 @@ from streamlit.testing.v1 import AppTest
 from explorer.engines import image_io
 from explorer.ui import uploads
 from tests.pages.test_pages import problems, run_page
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titled(at, words: str) -> dict:
-    return next(c for c in charts(at) if words in (c["layout"].get("title") or {}).get("text", ""))
+from tests.pages.plotly_read import titled
 
 
 def text_of(at) -> str:

@@ -1,6 +1,4 @@
 """The convolution page's own behaviour: arithmetic links, invalid settings, kernels, pooling, receptive fields."""
-import base64
-import json
 import re
 from urllib.parse import parse_qsl, urlparse
 
@@ -8,22 +6,7 @@ import numpy as np
 
 from explorer.engines import convolution as cv
 from tests.pages.test_pages import problems, run_page
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titled(at, words: str) -> dict:
-    return next(c for c in charts(at) if words in c["layout"]["title"]["text"])
-
-
-def array(v) -> np.ndarray:
-    """A plotly array from the chart JSON: a list or base64 {"bdata", "dtype", "shape"}."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        return a.reshape([int(s) for s in str(v["shape"]).split(",")]) if "shape" in v else a
-    return np.array(v, dtype=float)
+from tests.pages.plotly_read import charts, titled, array
 
 
 def trace(fig: dict, name: str) -> dict:

@@ -1,31 +1,14 @@
 """The linear-algebra page's own behaviour: links set the matrix and the pictures follow it,
 presets are buttons, the SVD steps, PCA on a subset of digits, bad input clamps."""
-import base64
-import json
 
 import numpy as np
 
 from explorer.engines import linalg as la
 from tests.pages.test_pages import problems, run_page
+from tests.pages.plotly_read import array as arr, titled as chart
 
 PAGE = "linear_algebra"
 PCA_TAB = "PCA on digits"
-
-
-def arr(v) -> np.ndarray:
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        shape = v.get("shape")
-        return a.reshape([int(s) for s in str(shape).split(",")]) if shape else a
-    return np.array([np.nan if x is None else x for x in v], dtype=float)
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def chart(at, title: str) -> dict:
-    return next(c for c in charts(at) if title in c["layout"]["title"]["text"])
 
 
 def trace(spec: dict, name: str) -> dict:

@@ -1,13 +1,9 @@
 """The loss-landscape page: every view draws its figure from the trained model."""
-import json
 
 import pytest
 
 from tests.pages.test_pages import problems, run_page
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+from tests.pages.plotly_read import charts
 
 
 @pytest.mark.parametrize("view,trace", [("surface", "surface"), ("trajectory", "contour"),

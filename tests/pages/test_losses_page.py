@@ -1,11 +1,7 @@
 """The losses page's own behaviour: parts, the fit table, charts, the custom loss."""
-import json
 
 from tests.pages.test_pages import problems, run_page
-
-
-def charts(at) -> dict:
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
+from tests.pages.plotly_read import charts_by_key as charts
 
 
 def chart_titles(at) -> list[str]:

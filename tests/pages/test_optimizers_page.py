@@ -1,13 +1,12 @@
 """The optimizers page's own behaviour: the race steps and resets, tabs open from links,
 custom starts are clamped with a note, divergence is reported, the numbers shown are the engine's."""
-import base64
-import json
 import re
 
 import numpy as np
 
 from explorer.engines import optimizers as opt
 from tests.pages.test_pages import problems, run_page
+from tests.pages.plotly_read import array as arr, charts
 
 PAGE = "optimizers"
 
@@ -15,17 +14,6 @@ PAGE = "optimizers"
 def step_shown(at) -> int:
     text = " ".join(m.value for m in at.markdown)
     return int(re.search(r"Step ([\d,]+) of", text).group(1).replace(",", ""))
-
-
-def arr(v) -> np.ndarray:
-    """A plotly JSON array: a list, or a typed array {"dtype", "bdata"}."""
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v)
-
-
-def charts(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 def test_race_steps_and_resets_and_shows_the_engines_numbers():

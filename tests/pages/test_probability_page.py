@@ -1,6 +1,5 @@
 """The probability page's own behaviour: family controls, links into the charts, the LLN/CLT,
 MLE and Bayes numbers against the engine, presets."""
-import base64
 import json
 import re
 from urllib.parse import parse_qsl
@@ -10,13 +9,7 @@ import pytest
 
 from explorer.engines import probability as pr
 from tests.pages.test_pages import problems, run_page
-
-def array(v) -> np.ndarray:
-    """A plotly JSON array, plain or base64-typed ({"dtype", "bdata", "shape"})."""
-    if isinstance(v, dict) and "bdata" in v:
-        a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
-        return a.reshape([int(s) for s in str(v["shape"]).split(",")]) if "shape" in v else a
-    return np.asarray(v, float)
+from tests.pages.plotly_read import array
 
 
 def charts(at) -> dict:

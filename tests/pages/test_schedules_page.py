@@ -1,24 +1,13 @@
 """The schedules page's own behaviour: the chosen schedules are drawn with the engine's values,
 every run shares its seed, presets' views render, and the table reports the runs."""
-import base64
-import json
 
 import numpy as np
 
 from explorer.engines import schedules as sch
 from tests.pages.test_pages import problems, run_page
+from tests.pages.plotly_read import array as arr, charts
 
 PAGE = "schedules"
-
-
-def arr(v) -> np.ndarray:
-    if isinstance(v, dict):
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
-    return np.asarray(v, dtype=float)
-
-
-def charts(at):
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
 def test_defaults_draw_the_engines_curves_and_a_row_per_schedule():

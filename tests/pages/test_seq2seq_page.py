@@ -1,17 +1,9 @@
 """The seq2seq page's own behaviour: training, typed input, beams, the alignment, presets."""
-import json
 import re
 from urllib.parse import parse_qsl, urlparse
 
 from tests.pages.test_pages import problems, run_page
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titled(at, words: str) -> dict:
-    return next(c for c in charts(at) if words in c["layout"]["title"]["text"])
+from tests.pages.plotly_read import charts, titled
 
 
 def epoch_shown(at) -> int:

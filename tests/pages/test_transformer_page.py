@@ -1,20 +1,12 @@
 """The transformer page's own behaviour: every tab at defaults, links that reach the charts,
 a training step, typed inputs (good and bad), presets."""
-import json
 import re
 from urllib.parse import parse_qsl, urlparse
 
 import pytest
 
 from tests.pages.test_pages import problems, run_page
-
-
-def charts(at) -> list[dict]:
-    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
-
-
-def titled(at, words: str) -> dict:
-    return next(c for c in charts(at) if words in c["layout"]["title"]["text"])
+from tests.pages.plotly_read import charts, titled
 
 
 def text(at) -> str:
