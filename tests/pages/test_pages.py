@@ -1,7 +1,9 @@
 """Every page in the catalog under AppTest: defaults, URL round-trips, hostile values."""
 from __future__ import annotations
 
+import importlib
 import math
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -28,6 +30,12 @@ def problems(at: AppTest) -> list[str]:
 
 
 def spec_of(page: str) -> list[params.Param]:
+    """The page's Params: its view module's ``SPEC`` (read without running the page, so that
+    collecting the tests stays cheap), else whatever a run of the page registers."""
+    source = (ROOT / "explorer" / "pages" / f"{page}.py").read_text()
+    found = re.search(r"^from explorer\.ui import (\w+_view) as view$", source, re.M)
+    if found:
+        return list(importlib.import_module(f"explorer.ui.{found.group(1)}").SPEC)
     if page not in params.REGISTRY:
         run_page(page)
     return params.REGISTRY.get(page, [])
