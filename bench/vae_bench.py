@@ -12,6 +12,11 @@ Time-to-plateau counts all time inside ``advance`` (training + the per-step meas
 page draws), not the page's drawing: wall-clock seconds, and this process's CPU seconds (what
 an idle core would need; on a shared, overloaded machine the wall time is inflated). Also: the cost of ``latent_codec`` (the diffusion
 page's 2-D codec) and of the autoencoder's explorable model.
+
+Posterior collapse (``--collapse-only`` prints just this): the page's comparison
+(:func:`explorer.ui.vae_view.collapse`: powerful decoder, 16 dimensions, lr 0.01) for no cure /
+KL annealing / free bits: active units and KL after each epoch, and the CPU seconds per setting.
+Target: no cure ≤ 2 of 16 active with KL near 0, the cures clearly more, ≲ 30 s in all.
 """
 from __future__ import annotations
 
@@ -60,17 +65,42 @@ def at_time(secs, elbo, t):
     return float(elbo[max(0, k)]) if secs[-1] >= t else float("nan")
 
 
+def collapse_table(seed: int) -> None:
+    from explorer.ui import vae_view as view   # the page's settings (importing it starts no app)
+
+    t0 = time.perf_counter()
+    s = vae.collapse_study(view.study_config(seed), view.STUDY_EPOCHS, view.STUDY_ANNEAL, view.STUDY_FREE_BITS)
+    wall = time.perf_counter() - t0
+    print(f"\nPosterior collapse: powerful decoder (row GRU + masked 7×7 conv), 16 dimensions, lr 0.01, seed {seed}, "
+          f"{view.STUDY_EPOCHS} epochs each, 1 torch thread, load average {os.getloadavg()[0]:.1f}")
+    head = f"{'setting':28s} {'active units by epoch 0..' + str(view.STUDY_EPOCHS):34s} {'KL by epoch (nats)':44s} " \
+           f"{'ELBO':>7s} {'CPU s':>6s}"
+    print(head)
+    print("-" * len(head))
+    names = {"none": "no cure", "annealing": f"KL annealing ({s.anneal} epochs)", "free bits": f"free bits λ = {s.free_bits:g}"}
+    for c in vae.CURES:
+        print(f"{names[c]:28s} {' '.join(f'{int(v):2d}' for v in s.n_active[c]):34s} "
+              f"{' '.join(f'{v:6.2f}' for v in s.kl[c]):44s} {s.elbo[c][-1]:7.1f} {s.cpu_s[c]:6.1f}", flush=True)
+    print(f"all three: {sum(s.cpu_s.values()):.1f} CPU s, {wall:.1f} s wall")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=80)
     ap.add_argument("--quick", action="store_true", help="only the default VAE")
+    ap.add_argument("--collapse-only", action="store_true", help="only the posterior-collapse comparison")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the collapse comparison")
     a = ap.parse_args()
+    collapse_table(a.seed)
+    if a.collapse_only:
+        return
     rows = [("default: latent 2, β 1, MLP, Bernoulli", vae.Config())]
     if not a.quick:
         rows += [("latent 2, β 4", vae.Config(beta=4.0)),
-                 ("latent 16, powerful decoder (collapse)", vae.Config(latent=16, decoder="autoregressive")),
-                 ("latent 16, powerful decoder, free bits 0.25", vae.Config(latent=16, decoder="autoregressive",
-                                                                            free_bits=0.25))]
+                 ("latent 16, powerful decoder (collapse)", vae.Config(latent=16, decoder="autoregressive",
+                                                                       learning_rate=1e-2)),
+                 ("latent 16, powerful decoder, free bits 0.5", vae.Config(latent=16, decoder="autoregressive",
+                                                                           learning_rate=1e-2, free_bits=0.5))]
     print(f"\nVAE on 4,000 MNIST digits, test ELBO on 1,000 (nats/image), {a.epochs}-epoch runs, "
           f"1 torch thread, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     head = (f"{'configuration':44s} {'best ELBO':>9s} {'at epoch':>8s} {'plateau wall s':>14s} {'CPU s':>6s} "

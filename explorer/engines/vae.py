@@ -11,7 +11,8 @@ dimension's batch-mean KL counts as ``max(λ, KL_j)``. The *reported* ELBO is al
 true one (β = 1, no free bits), on the test set, with a fixed ε so it is deterministic.
 
 Public pieces: :func:`kl_diag`, :func:`log_likelihood`, :func:`reparameterize`,
-:func:`active_units`, :func:`free_bits_kl`, :func:`reparam_study`, :class:`Trainer`,
+:func:`active_units`, :func:`free_bits_kl`, :func:`binarize`, :func:`collapse_study` (no cure vs
+KL annealing vs free bits on one decoder), :func:`reparam_study`, :class:`Trainer`,
 :func:`latent_codec` and :func:`explorable`.
 """
 from __future__ import annotations
@@ -126,6 +127,11 @@ def active_units(mu: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> tuple[n
     return var, var > threshold
 
 
+def binarize(x: torch.Tensor) -> torch.Tensor:
+    """Deterministic binarization (pixel > 0.5 → 1, else 0), same shape and dtype."""
+    return (x > 0.5).to(x.dtype)
+
+
 def kl_weight(cfg: Config, epochs_done: float) -> float:
     """The KL weight after ``epochs_done`` (fractional) epochs: β, ramped linearly when annealing."""
     if cfg.anneal <= 0:
@@ -223,6 +229,8 @@ class Trainer(EpochLoop):
     def __init__(self, cfg: Config, data: tuple | None = None):
         self.cfg = cfg
         xtr, _, xte, yte = data if data is not None else mnist_tensors(0)
+        if cfg.decoder == "autoregressive":   # a pixel model wants black-and-white digits (Bernoulli data)
+            xtr, xte = binarize(xtr), binarize(xte)
         self.x_train, self.x_test, self.y_test = xtr[:cfg.n_train], xte, yte
         self.model = build(cfg)
         self.opt = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate)
@@ -328,6 +336,70 @@ class Trainer(EpochLoop):
         """Decoded images ``[n², 28, 28]`` at :meth:`grid_z`."""
         self.model.eval()
         return self.model.decode(self.grid_z(dims, n)).reshape(-1, SIDE, SIDE).numpy()
+
+
+# ---------------------------------------------------------------- posterior collapse, measured
+
+CURES = ("none", "annealing", "free bits")
+
+
+@dataclass(frozen=True)
+class CollapseStudy:
+    """Posterior collapse and its cures on one decoder: for each setting in :data:`CURES`
+    (no cure; KL annealing over ``anneal`` epochs; free bits ``free_bits`` nats per dimension),
+    per-epoch test curves ``[epochs + 1]`` (epoch 0 = initialisation): n_active (active units),
+    kl (nats per image), elbo (nats per image, β = 1), and cpu_s, this process's CPU seconds
+    spent training that setting."""
+
+    base: Config
+    anneal: int
+    free_bits: float
+    epochs: np.ndarray
+    n_active: dict
+    kl: dict
+    elbo: dict
+    cpu_s: dict
+
+
+def cure_config(base: Config, cure: str, anneal: int = 3, free_bits: float = 0.5) -> Config:
+    """``base`` with no annealing and no free bits, plus the one ``cure`` (see :data:`CURES`)."""
+    from dataclasses import replace
+
+    check(cure in CURES, "cure", f"must be one of {CURES}")
+    return replace(base, anneal=anneal if cure == "annealing" else 0,
+                   free_bits=free_bits if cure == "free bits" else 0.0)
+
+
+@torch.no_grad()
+def _collapse_point(tr: Trainer) -> tuple[int, float, float]:
+    tr.model.eval()
+    ll, kl_dims, mu, _ = tr.model.terms(tr.x_test, eps=tr._eps_test)
+    kl = float(kl_dims.sum(dim=1).mean())
+    return int(active_units(mu.numpy())[1].sum()), kl, float(ll.mean()) - kl
+
+
+def collapse_study(base: Config, epochs: int = 5, anneal: int = 3, free_bits: float = 0.5,
+                   cures: tuple = CURES, progress=None) -> CollapseStudy:
+    """Train ``base`` once per cure for ``epochs`` epochs (the player's batches, no drawing)
+    and record active units, KL and ELBO after every epoch. ``progress(fraction, text)``, when
+    given, is called after each epoch."""
+    import time
+
+    check(isinstance(epochs, int) and 1 <= epochs <= 50, "epochs", "must be 1..50")
+    out = {k: {} for k in ("n_active", "kl", "elbo", "cpu_s")}
+    for i, cure in enumerate(cures):
+        tr = Trainer(cure_config(base, cure, anneal, free_bits))
+        pts, c0 = [_collapse_point(tr)], time.process_time()
+        for e in range(epochs):
+            for _ in range(CHUNKS):
+                tr._epoch()
+            pts.append(_collapse_point(tr) if not tr.diverged else (0, float("nan"), float("nan")))
+            if progress is not None:
+                progress((i * epochs + e + 1) / (len(cures) * epochs), f"{cure}: epoch {e + 1} of {epochs}")
+        out["cpu_s"][cure] = time.process_time() - c0
+        for j, k in enumerate(("n_active", "kl", "elbo")):
+            out[k][cure] = np.array([p[j] for p in pts], dtype=np.float64)
+    return CollapseStudy(base, anneal, free_bits, np.arange(epochs + 1, dtype=np.float64), **out)
 
 
 # ---------------------------------------------------------------- the reparameterization trick

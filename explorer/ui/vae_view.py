@@ -5,7 +5,9 @@ import numpy as np
 import streamlit as st
 
 from explorer.engines import vae
+from explorer.engines.device import cap_threads
 from explorer.ui import live
+from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import vae as vz
 
@@ -22,8 +24,9 @@ SPEC = [
           help="β = 1 maximises the ELBO. β < 1 favours sharp reconstructions, β > 1 a code closer to the prior."),
     Param("decoder", "Decoder", "choice", RUN.decoder, choices=vae.DECODERS, widget="segmented",
           fmt={"mlp": "MLP", "autoregressive": "Powerful (autoregressive)"}.get,
-          help="The autoregressive decoder also sees the pixels above and to the left of each pixel (a masked "
-               "11×11 convolution, like PixelCNN): it can draw strokes without the latent code."),
+          help="The autoregressive decoder also sees every pixel before the one it predicts (a GRU reading the rows "
+               "above plus a masked 7×7 convolution, like PixelCNN) and trains on black-and-white digits: it can draw "
+               "them without the latent code."),
     Param("anneal", "KL annealing (epochs)", "choice", RUN.anneal, choices=(0, 3, 10, 30), widget="select_slider",
           fmt=lambda v: "off" if v == 0 else f"{v} epochs",
           help="Ramp the KL weight from 0 to β over this many epochs, so the encoder learns to use z first."),
@@ -56,6 +59,43 @@ def run_config(v: dict) -> vae.Config:
 @st.cache_data(max_entries=32, show_spinner=False)
 def reparam(mu: float, sigma: float, fn: str) -> vae.ReparamStudy:
     return vae.reparam_study(mu, sigma, fn, n=N_REPARAM, seed=0)
+
+
+STUDY_EPOCHS, STUDY_ANNEAL, STUDY_FREE_BITS = 5, 3, 0.5
+
+
+def study_config(seed: int) -> vae.Config:
+    """The collapse comparison's base run: 16 dimensions, the powerful decoder, β = 1, lr 0.01."""
+    return vae.Config(latent=16, decoder="autoregressive", learning_rate=1e-2, seed=int(seed))
+
+
+@memo(8)
+def collapse(seed: int, _progress=None) -> vae.CollapseStudy:
+    cap_threads()
+    return vae.collapse_study(study_config(seed), STUDY_EPOCHS, STUDY_ANNEAL, STUDY_FREE_BITS, progress=_progress)
+
+
+def collapse_section(seed: int) -> None:
+    """The on-demand comparison none / annealing / free bits (cached per seed)."""
+    key = f"vae_collapse_{seed}"
+    if st.button(f"Compare the cures ({3 * STUDY_EPOCHS} epochs of training, ≈ 30 s)", key="vae_collapse_run"):
+        st.session_state[key] = True
+    if not st.session_state.get(key):
+        st.caption("Trains the powerful decoder with 16 dimensions three times, the same seed each time: no cure, "
+                   f"KL annealing over {STUDY_ANNEAL} epochs, free bits λ = {STUDY_FREE_BITS:g} nats per dimension.")
+        return
+    bar = st.progress(0.0, text="Training: no cure, epoch 1")
+    s = collapse(seed, _progress=lambda f, text: bar.progress(min(1.0, f), text=f"Training: {text}"))
+    bar.empty()
+    st.plotly_chart(vz.collapse_figure(s.epochs, s.n_active, s.kl, s.base.latent,
+                                       title=f"Posterior collapse and its cures: powerful decoder, 16 dimensions, "
+                                             f"seed {seed}"), key="chart_vae_collapse")
+    st.table({"setting": ["no cure", f"KL annealing ({s.anneal} epochs)", f"free bits λ = {s.free_bits:g}"],
+              f"active units after {STUDY_EPOCHS} epochs": [f"{int(s.n_active[c][-1])} / {s.base.latent}"
+                                                             for c in vae.CURES],
+              "KL (nats)": [f"{s.kl[c][-1]:.2f}" for c in vae.CURES],
+              "test ELBO (nats)": [f"{s.elbo[c][-1]:.1f}" for c in vae.CURES],
+              "training CPU s": [f"{s.cpu_s[c]:.1f}" for c in vae.CURES]})
 
 
 def render(cfg: vae.Config):

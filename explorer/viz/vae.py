@@ -189,3 +189,29 @@ def reparam_figure(z: np.ndarray, eps: np.ndarray, running: dict, truth: tuple, 
     lay.update(title={"text": f"The reparameterization trick on f(z) = {fn_label}"}, height=400,
                legend={"orientation": "h", "y": -0.25, "x": 0}, margin={"l": 60, "r": 20, "t": 80, "b": 40})
     return panels.figure(data, lay)
+
+
+CURE_COLORS = {"none": KL_COLOR, "annealing": theme.CATEGORICAL[3], "free bits": RECON_COLOR}
+
+
+def collapse_figure(epoch, n_active: dict, kl: dict, latent: int,
+                    title: str = "Posterior collapse and its cures: active units and KL") -> go.Figure:
+    """Left: active units (of ``latent``) per epoch; right: test KL (nats per image) per epoch;
+    one line per setting. ``epoch`` ``[T]``; ``n_active``/``kl``: setting name → ``[T]``."""
+    lay = panels.grid(1, 2, ("active units (Var_x μ_j > 0.01)", "KL(q(z|x) ‖ p(z)) on the test set"), hgap=0.12)
+    ep = clean(epoch)
+    data = []
+    for k, name in enumerate(n_active):
+        color = CURE_COLORS.get(name, theme.CATEGORICAL[k % len(theme.CATEGORICAL)])
+        data.append({"type": "scatter", "x": ep, "y": clean(n_active[name]), "name": name, "legendgroup": name,
+                     "mode": "lines+markers", "line": {"color": color, "width": 3}, **panels.cell(1, 1, 2)})
+        data.append({"type": "scatter", "x": ep, "y": clean(kl[name]), "name": name, "legendgroup": name,
+                     "showlegend": False, "mode": "lines+markers", "line": {"color": color, "width": 3},
+                     **panels.cell(1, 2, 2)})
+    for c in (1, 2):
+        panels.axis(lay, 1, c, 2, "x")["title"] = {"text": "epoch"}
+    panels.axis(lay, 1, 1, 2, "y").update(title={"text": f"active units (of {latent})"}, range=[-0.5, latent + 0.5])
+    panels.axis(lay, 1, 2, 2, "y")["title"] = {"text": "KL (nats per image)"}
+    lay.update(height=360, legend={"orientation": "h", "y": -0.22, "x": 0, "title": {"text": "cure"}},
+               margin={"l": 60, "r": 20, "t": 60, "b": 40}, title={"text": title})
+    return panels.figure(data, lay)

@@ -128,6 +128,7 @@ def test_kl_weight_annealing():
 
 def test_autoregressive_decoder_is_causal_and_generation_is_consistent():
     dec = AutoregressiveDecoder(2, 8, _g(0))
+    assert all(torch.equal(a, b) for a, b in zip(dec.parameters(), AutoregressiveDecoder(2, 8, _g(0)).parameters()))
     with torch.no_grad():
         dec.kernel.normal_(0, 0.05, generator=_g(1))
     z = torch.randn(1, 2, generator=_g(2))
@@ -136,7 +137,11 @@ def test_autoregressive_decoder_is_causal_and_generation_is_consistent():
     for i in (0, 29, 400, 783):
         g, = torch.autograd.grad(out[0, i], x, retain_graph=True)
         assert float(g[0, i:].abs().max()) == 0.0          # no pixel sees itself or a later one
-    assert float(torch.autograd.grad(out[0, 400], x, retain_graph=True)[0][0, 399]) != 0.0
+    g400 = torch.autograd.grad(out[0, 400], x, retain_graph=True)[0][0]
+    assert float(g400[399]) != 0.0                         # the masked convolution: the pixel to the left
+    assert float(g400[5]) != 0.0                           # the GRU: a pixel far above, outside the window
+    z2 = torch.randn(1, 2, generator=_g(4))
+    assert not torch.equal(dec(z, x.detach()), dec(z2, x.detach()))   # z still reaches every pixel
     gen = dec.generate(z)
     np.testing.assert_allclose(gen.numpy(), dec(z, torch.sigmoid(gen)).detach().numpy(), atol=1e-5)
 
@@ -192,6 +197,49 @@ def test_divergence_is_reported_not_raised():
 def test_autoregressive_decoder_trains():
     s = vae.Trainer(vae.Config(**TINY, decoder="autoregressive", latent=4)).advance(4)
     assert not s.diverged and math.isfinite(s.elbo) and s.grid.shape == (vae.GRID ** 2, 28, 28)
+
+
+def test_binarize_and_the_powerful_decoder_trains_on_binary_digits():
+    x = torch.tensor([[0.0, 0.5, 0.51, 1.0]])
+    assert vae.binarize(x).tolist() == [[0.0, 0.0, 1.0, 1.0]]
+    tr = vae.Trainer(vae.Config(**TINY, decoder="autoregressive", latent=2))
+    assert set(torch.unique(tr.x_train).tolist()) == {0.0, 1.0} and set(torch.unique(tr.x_test).tolist()) == {0.0, 1.0}
+    assert len(torch.unique(vae.Trainer(vae.Config(**TINY)).x_train)) > 2     # the MLP keeps grey levels
+
+
+def test_cure_config():
+    base = vae.Config(latent=16, decoder="autoregressive", anneal=10, free_bits=1.0)
+    assert (vae.cure_config(base, "none").anneal, vae.cure_config(base, "none").free_bits) == (0, 0.0)
+    assert (vae.cure_config(base, "annealing", anneal=3).anneal, vae.cure_config(base, "annealing").free_bits) == (3, 0.0)
+    fb = vae.cure_config(base, "free bits", free_bits=0.5)
+    assert (fb.anneal, fb.free_bits, fb.latent, fb.decoder) == (0, 0.5, 16, "autoregressive")
+    with pytest.raises(ValueError, match="^cure:"):
+        vae.cure_config(base, "dropout")
+
+
+def test_collapse_study_is_deterministic_and_reports_progress():
+    base = vae.Config(**TINY, latent=4, decoder="autoregressive", learning_rate=1e-2)
+    seen = []
+    a = vae.collapse_study(base, epochs=1, progress=lambda f, t: seen.append(f))
+    b = vae.collapse_study(base, epochs=1)
+    assert seen == pytest.approx([1 / 3, 2 / 3, 1.0])
+    for c in vae.CURES:
+        np.testing.assert_array_equal(a.kl[c], b.kl[c])
+        assert a.kl[c].shape == (2,) and a.n_active[c].shape == (2,)
+    # epoch 0 is the same initial model for every setting
+    assert a.kl["none"][0] == a.kl["free bits"][0] == a.kl["annealing"][0]
+
+
+def test_powerful_decoder_collapses_and_free_bits_cure_it():
+    """The issue's demonstration at the page's settings (16 dimensions, lr 0.01, 3 epochs of 4,000
+    binarized digits): without a cure almost no unit stays active and the KL is near 0; free
+    bits (0.5 nats per dimension) keep nearly all of them, on the same decoder and seed."""
+    base = vae.Config(latent=16, decoder="autoregressive", learning_rate=1e-2)
+    s = vae.collapse_study(base, epochs=3, cures=("none", "free bits"), free_bits=0.5)
+    none, fb = s.n_active["none"][-1], s.n_active["free bits"][-1]
+    assert none <= 2 and s.kl["none"][-1] < 0.5
+    assert fb >= 12 and s.kl["free bits"][-1] > 4
+    assert none < fb
 
 
 @pytest.fixture(scope="module")

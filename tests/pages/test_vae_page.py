@@ -81,3 +81,31 @@ def test_presets_are_valid_links():
     for link in links:
         page = run_page(PAGE, dict(parse_qsl(urlparse(link).query)))
         assert problems(page) == [] and not page.warning, link
+
+
+def test_collapse_comparison_runs_on_demand(monkeypatch):
+    from explorer.engines import vae
+    from explorer.ui import vae_view
+
+    # a small budget (the page's own is 5 epochs × 3 runs on 4,000 digits; the engine test checks the collapse)
+    monkeypatch.setattr(vae_view, "STUDY_EPOCHS", 1)
+    monkeypatch.setattr(vae_view, "study_config", lambda seed: vae.Config(
+        latent=4, decoder="autoregressive", learning_rate=1e-2, n_train=300, hidden=32, batch_size=50, seed=seed))
+    vae_view.collapse.cache_clear()
+    at = run_page(PAGE, {"seed": "7"})
+    assert problems(at) == [] and not any("Posterior collapse and its cures" in c.proto.spec
+                                          for c in at.get("plotly_chart"))
+    at.button(key="vae_collapse_run").click().run()
+    assert problems(at) == []
+    fig = titled(at, "Posterior collapse and its cures")
+    study = vae_view.collapse(7)          # the cached result the page drew
+    lines = {t["name"]: t for t in fig["data"] if t.get("showlegend") is not False}
+    assert list(lines) == ["none", "annealing", "free bits"]
+    assert list(array(lines["free bits"]["y"])) == study.n_active["free bits"].tolist()
+    table = at.table[0].value
+    assert table.iloc[2, 1] == f"{int(study.n_active['free bits'][-1])} / 4"
+    assert table.iloc[0, 2] == f"{study.kl['none'][-1]:.2f}"
+    # it stays on the page on the next rerun (cached, no retraining)
+    at.run()
+    assert titled(at, "Posterior collapse and its cures") and problems(at) == []
+    vae_view.collapse.cache_clear()

@@ -71,3 +71,16 @@ def test_recon_and_reparam_figures():
     zs = next(t for t in fig.data if t.name == "z samples")
     assert np.allclose(zs.x, z[:10])
     assert fig.layout.xaxis2.type == "log"
+
+
+def test_collapse_figure():
+    ep = np.arange(4.0)
+    act = {"none": np.array([0, 5, 1, 0]), "annealing": np.array([0, 12, 3, 1]), "free bits": np.array([0, 14, 16, 16])}
+    kl = {k: v * 0.5 for k, v in act.items()}
+    fig = vz.collapse_figure(ep, act, kl, 16)
+    assert "collapse" in fig.layout.title.text
+    assert [t.name for t in fig.data if t.showlegend is not False] == ["none", "annealing", "free bits"]
+    assert len(fig.data) == 6 and list(fig.data[4].y) == [0, 14, 16, 16] and list(fig.data[5].y) == [0, 7, 8, 8]
+    assert fig.data[1].xaxis == "x2" and fig.data[0].line.color == fig.data[1].line.color
+    assert "active units" in fig.layout.yaxis.title.text and list(fig.layout.yaxis.range) == [-0.5, 16.5]
+    assert fig.layout.xaxis2.title.text == "epoch" and "KL" in fig.layout.yaxis2.title.text
