@@ -33,6 +33,7 @@ cfg, message = view.run_config(v)
 if message:
     st.warning(f"Mixture centres: {message}. Showing the default centres ({view.CENTRES_DEFAULT}) meanwhile.",
                icon="✏️")
+st.caption(view.recipe_caption(cfg, v))
 run = live.session_run(view.PAGE, cfg, lambda: gan.Trainer(cfg))
 c = st.columns([3, 1.6, 1.8])
 with c[0]:
@@ -79,8 +80,10 @@ layout.explain("GANs, their losses and mode collapse", [
               r"L_G^\text{NS} = -\mathbb E \log D(G(z))"),
     "**WGAN** (Arjovsky et al. 2017) lets a critic f estimate the Wasserstein-1 distance, which needs f to be "
     "1-Lipschitz; the original enforces that crudely by clipping every weight to [−c, c] (here c = "
-    f"{gan.CLIP:g}). **WGAN-GP** (Gulrajani et al. 2017) instead penalizes the gradient norm on random "
-    f"interpolates x̂ = εx + (1 − ε)G(z), ε ~ U[0, 1] (here λ = {gan.GP_WEIGHT:g}):",
+    f"{gan.CLIP:g}, trained with RMSProp: momentum destabilizes a clipped critic). **WGAN-GP** (Gulrajani et al. "
+    "2017) instead penalizes the gradient norm on random interpolates x̂ = εx + (1 − ε)G(z), ε ~ U[0, 1] (here "
+    f"λ = {gan.GP_WEIGHT:g}, the authors' own setting for 2-D toys; λ = 10 is for images — on this ring it "
+    "stalls G for thousands of updates):",
     ("latex", r"L_D = \mathbb E f(G(z)) - \mathbb E f(x) + \lambda\, \mathbb E_{\hat x}\big(\|\nabla_{\hat x} "
               r"f(\hat x)\|_2 - 1\big)^2, \qquad L_G = -\mathbb E f(G(z))"),
     "The **hinge** loss (used with spectral norm in SN-GAN and BigGAN):",
@@ -90,6 +93,9 @@ layout.explain("GANs, their losses and mode collapse", [
     "estimated with one step of power iteration per update, so each layer is 1-Lipschitz:",
     ("latex", r"\bar W = W / \sigma(W), \quad v \leftarrow \frac{W^\top u}{\|W^\top u\|},\ "
               r"u \leftarrow \frac{W v}{\|W v\|},\ \sigma(W) \approx u^\top W v"),
+    "The critic losses feed G a gradient that is only as good as the critic: they need it close to optimal, "
+    "hence 5 critic updates per G update (n_critic = 5 in WGAN, WGAN-GP and SN-GAN; 'auto' picks it). With one, "
+    "the critic lags behind G, and G circles instead of settling on the modes.",
     "The arrows are the force on each fake point, −∂L_G/∂x: G's weights move so that G(z) follows them.",
     "**Mode collapse**: G maps most z to a few modes that currently fool D; D then learns to reject those, G hops "
     f"elsewhere. It is measured on {gan.N_EVAL:,} fixed samples: a sample is **high quality** within "
@@ -109,9 +115,12 @@ layout.presets(view.PAGE, [
      {"spread": "0.03", "lr": "0.003"}),
     ("Minimax, one mode at a time", "The saturating loss on tiny modes: the covered count climbs slowly.",
      {"spread": "0.03", "loss": "minimax"}),
-    ("WGAN-GP with 5 critic steps", "The critic's score map with a gradient penalty: G first spreads over the "
-     "ring, then sharpens slowly (thousands of updates).",
-     {"loss": "wgan_gp", "d_steps": "5"}),
+    ("WGAN-GP", "The critic's score map with a gradient penalty, 5 critic steps per G step: all 8 modes within a "
+     "few hundred updates.", {"loss": "wgan_gp", "d_steps": "5"}),
+    ("WGAN-GP with one critic step", "The same, but D gets one update per G update: the critic lags, G wanders.",
+     {"loss": "wgan_gp", "d_steps": "1"}),
+    ("WGAN with weight clipping", "The original WGAN: RMSProp, weights clipped to ±c, 5 critic steps.",
+     {"loss": "wgan"}),
     ("Hinge + spectral norm", "SN-GAN's recipe on the 3×3 grid.", {"loss": "hinge", "sn": "1", "target": "grid"}),
     ("Spiral with the manifold", "Watch G fold its latent grid onto a spiral.",
      {"target": "spiral", "show": "arrows,manifold"}),

@@ -20,6 +20,7 @@ TARGET_LABEL = {"ring": "Ring of 8 Gaussians", "grid": "3×3 grid of Gaussians",
 LOSS_LABEL = vz.LOSS_LABEL
 SHOW_LABEL = {"arrows": "Gradients", "manifold": "Latent grid"}
 CENTRES_DEFAULT = gan.format_centres(gan.DEFAULT_CENTRES)
+AUTO = 0  # the lr / d_steps option "auto": the loss's recipe (gan.RECIPES)
 
 SPEC = [
     Param("target", "Target distribution", "choice", RUN.target, choices=gan.TARGETS, fmt=TARGET_LABEL.get),
@@ -33,9 +34,13 @@ SPEC = [
     Param("loss", "Loss", "choice", RUN.loss, choices=gan.LOSSES, fmt=LOSS_LABEL.get),
     Param("sn", "Spectral normalization on D", "bool", RUN.sn,
           help="Divide each of D's weight matrices by its largest singular value: D becomes 1-Lipschitz per layer."),
-    Param("d_steps", "D updates per G update", "int", RUN.d_steps, lo=1, hi=5),
-    Param("lr", "Learning rate (Adam, both nets)", "choice", RUN.lr, choices=gan.LEARNING_RATES,
-          widget="select_slider", fmt=lambda v: f"{v:g}"),
+    Param("d_steps", "D updates per G update", "choice", AUTO, choices=(AUTO, 1, 2, 3, 4, 5), widget="select_slider",
+          fmt=lambda v: "auto" if v == AUTO else str(v),
+          help="auto: 5 for the critic losses (WGAN, WGAN-GP, hinge), 1 for minimax and non-saturating."),
+    Param("lr", "Learning rate (both nets)", "choice", AUTO, choices=(AUTO,) + gan.LEARNING_RATES,
+          widget="select_slider", fmt=lambda v: "auto" if v == AUTO else f"{v:g}",
+          help="auto: 3e-4 for hinge, 1e-3 for the others. Optimizer: Adam (β = 0.5, 0.9); RMSProp for WGAN "
+               "with clipping."),
     Param("seed", "Seed", "int", RUN.seed, lo=0, hi=999, widget="number",
           help="The same seed gives the same initial weights, batches and fixed samples."),
     Param("speed", "Speed (steps/s, 10 G updates each)", "choice", 10, choices=SPEEDS, widget="select_slider"),
@@ -60,8 +65,27 @@ def run_config(v: dict) -> tuple[gan.Config, str | None]:
             centres = gan.parse_centres(v["centres"])
         except ValueError as err:
             message = str(err).removeprefix("centres: ")
+    _, lr, d_steps = gan.RECIPES[v["loss"]]
+    lr = lr if v["lr"] == AUTO else float(v["lr"])
+    d_steps = d_steps if v["d_steps"] == AUTO else int(v["d_steps"])
     return gan.Config(target=v["target"], spread=float(v["spread"]), centres=centres, loss=v["loss"], sn=bool(v["sn"]),
-                      d_steps=int(v["d_steps"]), lr=float(v["lr"]), seed=int(v["seed"])), message
+                      d_steps=d_steps, lr=lr, seed=int(v["seed"])), message
+
+
+def recipe_caption(cfg: gan.Config, v: dict) -> str:
+    """One line saying which optimizer, learning rate and D steps train this run, and which of
+    them 'auto' picked for the loss."""
+    auto = [w for w, name in (("learning rate", "lr"), ("D steps", "d_steps")) if v[name] == AUTO]
+    opt = gan.optimizer_name(cfg.loss) + (" (β = 0.5, 0.9)" if gan.optimizer_name(cfg.loss) == "Adam" else "")
+    line = (f"Training: {opt}, learning rate {cfg.lr:g}, {cfg.d_steps} D update{'s' if cfg.d_steps > 1 else ''} "
+            f"per G update")
+    if cfg.loss == "wgan_gp":
+        line += f", λ = {gan.GP_WEIGHT:g} (the WGAN-GP authors' setting for 2-D toys)"
+    if cfg.loss == "wgan":
+        line += f", weights clipped to ±{gan.CLIP:g}"
+    if auto:
+        line += f". The {' and '.join(auto)} set to auto use the recommended value for {LOSS_LABEL[cfg.loss]}"
+    return line + "."
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -88,7 +112,7 @@ def render(cfg: gan.Config, show: tuple):
         if snap.epoch == 0:
             losses = "not trained yet: press ▶ Play or ⏭ Step"
         else:
-            gp = f" (+ gradient penalty {snap.gp:.3f})" if np.isfinite(snap.gp) else ""
+            gp = f" (+ λ {gan.GP_WEIGHT:g} × gradient penalty {snap.gp:.3f})" if np.isfinite(snap.gp) else ""
             losses = f"D loss **{snap.d_loss:.3f}**{gp} · G loss **{snap.g_loss:.3f}**"
         st.markdown(f"#### {snap.step:,} generator updates · modes covered **{snap.modes_covered} / {snap.n_modes}** · "
                     f"high-quality share **{100 * snap.hq_share:.0f} %**\n{losses} · {snap.seconds:.1f} s of training")

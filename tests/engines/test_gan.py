@@ -235,6 +235,34 @@ def test_non_saturating_gan_learns_the_ring():
     assert start.modes_covered == 0 and s.modes_covered >= 6 and s.hq_share > 3 * start.hq_share
 
 
+def test_each_loss_trains_with_its_recipe_optimizer():
+    for loss, (opt, lr, d_steps) in gan.RECIPES.items():
+        tr = gan.Trainer(gan.Config(loss=loss, lr=lr, d_steps=d_steps, width=32, batch=64))
+        want = torch.optim.RMSprop if opt == "RMSProp" else torch.optim.Adam
+        assert type(tr.opt_d) is want and type(tr.opt_g) is want, loss
+        assert tr.opt_d.param_groups[0]["lr"] == lr and lr in gan.LEARNING_RATES and 1 <= d_steps <= 5
+        if want is torch.optim.Adam:
+            assert tr.opt_g.param_groups[0]["betas"] == gan.ADAM_BETAS
+    assert gan.RECIPES["wgan"][0] == "RMSProp" and gan.RECIPES["wgan_gp"][2] == 5
+
+
+def test_critic_steps_are_d_steps_updates_of_d_per_g_update():
+    tr = gan.Trainer(gan.Config(loss="wgan_gp", d_steps=3, width=32, batch=64))
+    tr.advance(1)
+    assert tr.opt_d.state[next(tr.D.parameters())]["step"] == 3 * gan.ITERS_PER_STEP
+    assert tr.opt_g.state[next(tr.G.parameters())]["step"] == gan.ITERS_PER_STEP
+
+
+def test_wgan_gp_with_its_recipe_learns_the_ring():
+    # regression: with λ = 10 (or 1 critic step) the generator wandered and covered 0–1 of 8 modes
+    _, lr, d_steps = gan.RECIPES["wgan_gp"]
+    tr = gan.Trainer(gan.Config(loss="wgan_gp", lr=lr, d_steps=d_steps, width=64))
+    start = tr.snapshot
+    s = tr.advance(25)  # 250 G updates, 1,250 critic updates
+    assert not s.diverged and s.gp > 0
+    assert start.modes_covered == 0 and s.modes_covered >= 6 and s.hq_share > 3 * start.hq_share
+
+
 def test_a_nan_weight_is_reported_as_divergence_not_raised():
     tr = gan.Trainer(gan.Config(width=32, batch=64))
     with torch.no_grad():

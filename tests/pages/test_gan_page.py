@@ -103,3 +103,16 @@ def test_presets_are_valid_links():
         query = dict(parse_qsl(urlparse(link).query))
         page = run_page("gan", query)
         assert problems(page) == [] and not page.warning, link
+
+
+def test_auto_picks_each_loss_recipe_and_says_so_while_a_typed_value_is_kept_exactly():
+    at = run_page("gan", {"loss": "wgan"})
+    assert problems(at) == [] and not at.warning
+    cfg = at.session_state["_run:gan"].trainer.cfg
+    assert (cfg.loss, cfg.lr, cfg.d_steps) == ("wgan", 1e-3, 5)
+    assert type(at.session_state["_run:gan"].trainer.opt_d).__name__ == "RMSprop"
+    assert any("Training: RMSProp, learning rate 0.001, 5 D updates" in c.value for c in at.caption)
+    at = run_page("gan", {"loss": "hinge", "lr": "0.003", "d_steps": "2"})
+    cfg = at.session_state["_run:gan"].trainer.cfg
+    assert (cfg.lr, cfg.d_steps) == (3e-3, 2) and problems(at) == []
+    assert any("Adam (β = 0.5, 0.9), learning rate 0.003, 2 D updates" in c.value for c in at.caption)
