@@ -2,8 +2,9 @@
 
 ``project(z, method, seed)`` maps ``z`` ``[N, D]`` (any float) to ``[N, 2]`` float32. PCA is our
 own (:func:`pca`: the D×D covariance's eigenvectors, or a seeded randomized SVD for wide
-data); t-SNE is scikit-learn's (PCA initialisation); UMAP is umap-learn's, imported lazily — its first call in a process JIT-compiles for ≈15 s,
-see :func:`warm_umap`.
+data); t-SNE is scikit-learn's (PCA initialisation); UMAP is umap-learn's, imported lazily — its first call in a process JIT-compiles (≈10 s, and
+≈25 s more the first time 4,096 points or more take its approximate-neighbour route), see
+:func:`warm_umap`.
 """
 from __future__ import annotations
 
@@ -70,16 +71,26 @@ def project(z: np.ndarray, method: str = "pca", seed: int = 0, perplexity: float
     return np.asarray(out, dtype=np.float32)
 
 
-_WARM = False
+# umap-learn finds neighbours exactly below this many points and by NN-descent (pynndescent)
+# from it on; each route JIT-compiles separately on its first use (≈10 s and ≈25 s here).
+UMAP_APPROX_FROM = 4096
+_WARM: set = set()
 
 
-def warm_umap() -> None:
-    """Pay UMAP's one-off JIT compile (≈15 s) on a tiny input, once per process."""
-    global _WARM
-    if not _WARM:
-        project(np.random.default_rng(0).normal(size=(40, 4)).astype(np.float32), "umap")
-        _WARM = True
+def _umap_route(n: int) -> str:
+    return "approximate" if n >= UMAP_APPROX_FROM else "exact"
 
 
-def umap_is_warm() -> bool:
-    return _WARM
+def warm_umap(n: int = 40) -> None:
+    """Pay UMAP's one-off JIT compile for inputs of ``n`` points (the route that size takes),
+    once per process, on a small random input of that route."""
+    route = _umap_route(n)
+    if route not in _WARM:
+        size = UMAP_APPROX_FROM if route == "approximate" else 40
+        project(np.random.default_rng(0).normal(size=(size, 4)).astype(np.float32), "umap")
+        _WARM.add(route)
+
+
+def umap_is_warm(n: int = 40) -> bool:
+    """True when UMAP on ``n`` points will not compile first."""
+    return _umap_route(n) in _WARM

@@ -165,10 +165,10 @@ def faithfulness(token: str, tap: int, cfg: emb.Config, _z=None, _xy=None) -> em
 
 def project(token: str, tap: int, cfg: emb.Config, z: np.ndarray) -> emb.Embedding:
     """The cached map, with a visible state while UMAP compiles or t-SNE/UMAP run."""
-    if cfg.method == "umap" and not projection.umap_is_warm():
-        with st.status("Compiling UMAP once for this server process (≈15 s; every later map takes seconds)…",
-                       expanded=False) as status:
-            projection.warm_umap()
+    if cfg.method == "umap" and not projection.umap_is_warm(len(z)):
+        with st.status(f"Compiling UMAP once for this server process and maps of {len(z):,} points "
+                       "(10–30 s; every later map takes seconds)…", expanded=False) as status:
+            projection.warm_umap(len(z))
             status.update(label="UMAP compiled: it stays ready for every user of this server.", state="complete")
     if cfg.method != "pca":
         with st.spinner(f"Projecting {len(z):,} points with {METHOD_LABEL[cfg.method]}…"):
