@@ -32,7 +32,7 @@ def _lr(v) -> str:
 
 SPEC = [
     # forward process (and the live run's schedule)
-    Param("sched", "Noise schedule", "choice", RUN.schedule, choices=dif.SCHEDULES, widget="segmented",
+    Param("sched", "Noise schedule", "choice", RUN.schedule, choices=dif.SCHEDULES, widget="radio",
           fmt={"linear": "Linear (Ho et al.)", "cosine": "Cosine (Nichol & Dhariwal)"}.get,
           help="How fast the signal is destroyed. Used for the animation and by every model on the page."),
     Param("T", "Diffusion steps T", "choice", RUN.T, choices=dif.STEP_CHOICES, widget="select_slider",

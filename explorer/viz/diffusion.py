@@ -36,8 +36,8 @@ def schedule_figure(T: int, curves: dict) -> go.Figure:
         panels.axis(layout, 1, c, 2, "x").update(title={"text": "step t"}, range=[0, T])
     panels.axis(layout, 1, 1, 2, "y").update(title={"text": "ᾱ<sub>t</sub>"}, range=[0, 1.02])
     panels.axis(layout, 1, 2, 2, "y").update(title={"text": "SNR (log scale)"}, type="log", exponentformat="power")
-    layout.update(title={"text": f"Noise schedules over T = {T} steps"}, height=340,
-                  legend={"orientation": "h", "y": 1.16, "x": 1, "xanchor": "right"}, margin={"t": 80})
+    layout.update(title={"text": f"Noise schedules over T = {T} steps"}, height=380,
+                  legend={"orientation": "h", "y": -0.28, "x": 0.5, "xanchor": "center"}, margin={"t": 80, "b": 80})
     return panels.figure(data, layout)
 
 
