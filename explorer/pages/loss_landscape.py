@@ -65,7 +65,7 @@ n, span, subset, log = values["resolution"], values["span"], values["subset"], v
 if run.playing:
     st.info("Training is running: pause (⏸) to measure the landscape at the current weights.", icon="⏸️")
 elif values["view"] == "surface":
-    bar, prog = view.progress_bar("Evaluating the surface…")
+    bar, prog = layout.progress_bar("Evaluating the surface…")
     a, b, z = view.random_surface(cfg, theta, n, span, subset, _progress=prog)
     bar.empty()
     st.plotly_chart(vz.contour_figure(a, b, z, log=log, title=f"Loss around epoch {tr.epoch} along two "
@@ -78,7 +78,7 @@ elif values["view"] == "trajectory":
     if len(tr.trajectory) < 3:
         st.info("Train a few epochs first: the path needs at least three points.")
     else:
-        bar, prog = view.progress_bar("Evaluating the surface on the path's plane…")
+        bar, prog = layout.progress_bar("Evaluating the surface on the path's plane…")
         a, b, z, coords, var = view.pca_surface(cfg, np.stack(tr.trajectory), n, subset, _progress=prog)
         bar.empty()
         st.plotly_chart(vz.contour_figure(
@@ -114,7 +114,7 @@ else:
     epochs = max(1, tr.epoch)
     with st.spinner(f"Training {name_b} to epoch {epochs}…"):
         theta_b, loss_b, test_b = view.train_to(cfg_b, epochs)
-    bar, prog = view.progress_bar("Evaluating both surfaces…")
+    bar, prog = layout.progress_bar("Evaluating both surfaces…")
     a, b, za = view.random_surface(cfg, theta, n, span, subset, _progress=prog)
     _, _, zb = view.random_surface(cfg_b, theta_b, n, span, subset, _progress=prog)
     bar.empty()

@@ -14,11 +14,12 @@ from explorer.ui import live, uploads
 from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import adversarial as vz
+from explorer.ui.layout import progress_bar
+from explorer.ui import zoo_models
 
 PAGE = "adversarial"
 DATASET = "mnist"
-ARCH_LABEL = {a: zoo.INFO[a].label for a in zoo.ARCHS}
-CHEAP_REFERENCES = {"lenet"}  # trained on first use without asking; the others behind a button
+ARCH_LABEL = zoo_models.ARCH_LABEL
 ATTACK_LABEL = {k: v.label for k, v in atk.ATTACKS.items()}
 NORM_LABEL = {"Linf": "L∞ (every pixel by at most ε)", "L2": "L2 (total length ε)"}
 STEPS = (1, 2, 5, 10, 20, 50, 100, 200)
@@ -79,39 +80,22 @@ SPEC = [
 BY_NAME = {p.name: p for p in SPEC}
 
 
-def progress_bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f, *_: bar.progress(min(1.0, float(f)), text=f"{text} {100 * float(f):.0f} %"))
-
-
 # -- data and models ----------------------------------------------------------------------------------
 def data():
     return zoo.data_for(DATASET)
 
 
 def reference(arch: str):
-    """The shared reference model, trained now with a progress bar when it is not cached."""
-    cap_threads()
-    if zoo.is_cached(arch, DATASET):
-        return zoo.reference_model(arch, DATASET)
-    secs = "about 15 s" if arch == "lenet" else "a minute or two"
-    bar, prog = progress_bar(f"Training the reference {ARCH_LABEL[arch]} on MNIST once ({secs}; then it is cached "
-                             "on disk for everyone)…")
-    model = zoo.reference_model(arch, DATASET, progress=prog)
-    bar.empty()
-    return model
+    return zoo_models.reference(arch, DATASET)
 
 
 def available(arch: str) -> bool:
-    return arch in CHEAP_REFERENCES or zoo.is_cached(arch, DATASET)
+    return zoo_models.available(arch, DATASET)
 
 
 def session_model(arch: str):
     """This session's own copy of a reference model (attacks switch a model's mode)."""
-    store = st.session_state.setdefault("_adv_models", {})
-    if arch not in store:
-        store[arch] = zoo.session_copy(reference(arch))
-    return store[arch]
+    return zoo_models.session_model(PAGE, arch, DATASET)
 
 
 def card(arch: str) -> dict:

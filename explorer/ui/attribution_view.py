@@ -15,11 +15,12 @@ from explorer.ui import uploads
 from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import attribution as vz
+from explorer.ui.layout import progress_bar
+from explorer.ui import zoo_models
 
 PAGE = "attribution"
 DATA_LABEL = {"mnist": "MNIST digits", "shapes": "Shapes (object masks)"}
-ARCH_LABEL = {a: zoo.INFO[a].label for a in zoo.ARCHS}
-CHEAP_REFERENCES = {"lenet"}  # trained on first use without asking; the others behind a button
+ARCH_LABEL = zoo_models.ARCH_LABEL
 STEPS = (2, 5, 10, 20, 50, 100, 200, 300, 500)
 SAMPLES = (5, 10, 20, 50, 100)
 WINDOWS = (2, 3, 4, 5, 6, 7, 8, 10, 14)
@@ -79,39 +80,17 @@ SPEC = [
 BY_NAME = {p.name: p for p in SPEC}
 
 
-def progress_bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f, *_: bar.progress(min(1.0, float(f)), text=f"{text} {100 * float(f):.0f} %"))
-
-
 # -- data and models --------------------------------------------------------------------------------------
 def data(dataset: str):
     return zoo.data_for(dataset)
 
 
-def available(arch: str, dataset: str) -> bool:
-    return arch in CHEAP_REFERENCES or zoo.is_cached(arch, dataset)
-
-
-def reference(arch: str, dataset: str):
-    """The shared reference model, trained now with a progress bar when it is not cached."""
-    cap_threads()
-    if zoo.is_cached(arch, dataset):
-        return zoo.reference_model(arch, dataset)
-    secs = "about 15 s" if arch == "lenet" else "a minute or two"
-    bar, prog = progress_bar(f"Training the reference {ARCH_LABEL[arch]} on {DATA_LABEL[dataset]} once ({secs}; then "
-                             "it is cached on disk for everyone)…")
-    model = zoo.reference_model(arch, dataset, progress=prog)
-    bar.empty()
-    return model
+available, reference = zoo_models.available, zoo_models.reference
 
 
 def session_model(arch: str, dataset: str):
-    """This session's own copy of a reference model (captum hooks it)."""
-    store = st.session_state.setdefault("_attr_models", {})
-    if (arch, dataset) not in store:
-        store[(arch, dataset)] = zoo.session_copy(reference(arch, dataset))
-    return store[(arch, dataset)]
+    """This session's own copy of a reference model."""
+    return zoo_models.session_model(PAGE, arch, dataset)
 
 
 def layer_param(arch: str, dataset: str, model) -> tuple[Param, int]:

@@ -11,6 +11,7 @@ from explorer.engines.device import cap_threads
 from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import certified as vz
+from explorer.ui.layout import progress_bar
 
 PAGE = "certified"
 DATASET = "mnist"
@@ -51,10 +52,6 @@ SPEC = [
 ]
 BY_NAME = {p.name: p for p in SPEC}
 
-
-def progress_bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f, *_: bar.progress(min(1.0, float(f)), text=f"{text} {100 * float(f):.0f} %"))
 
 
 # -- randomized smoothing -----------------------------------------------------------------------------

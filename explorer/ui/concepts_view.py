@@ -13,10 +13,11 @@ from explorer.ui import live
 from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import concepts as vz
+from explorer.ui.layout import progress_bar
+from explorer.ui import zoo_models
 
 PAGE = "concepts"
-ARCH_LABEL = {a: zoo.INFO[a].label for a in zoo.ARCHS}
-CHEAP_REFERENCES = {"lenet"}  # trained on first use without asking; the others behind a button
+ARCH_LABEL = zoo_models.ARCH_LABEL
 DATA_LABEL = {"shapes": "Shapes", "mnist": "MNIST"}
 SPEEDS = (1, 2, 5, 10)
 L2S = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0)
@@ -59,39 +60,17 @@ SPEC = [
 BY_NAME = {p.name: p for p in SPEC}
 
 
-def progress_bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f, *_: bar.progress(min(1.0, float(f)), text=f"{text} {100 * float(f):.0f} %"))
-
-
 # -- data and models ----------------------------------------------------------------------------------------
 def data(dataset: str):
     return zoo.data_for(dataset)
 
 
-def available(arch: str, dataset: str) -> bool:
-    return arch in CHEAP_REFERENCES or zoo.is_cached(arch, dataset)
-
-
-def reference(arch: str, dataset: str):
-    """The shared reference model, trained now with a progress bar when it is not cached."""
-    cap_threads()
-    if zoo.is_cached(arch, dataset):
-        return zoo.reference_model(arch, dataset)
-    secs = "about 30 s" if arch == "lenet" else "a minute or two"
-    bar, prog = progress_bar(f"Training the reference {ARCH_LABEL[arch]} on {dataset} once ({secs}; then it is "
-                             "cached on disk for everyone)…")
-    model = zoo.reference_model(arch, dataset, progress=prog)
-    bar.empty()
-    return model
+available, reference = zoo_models.available, zoo_models.reference
 
 
 def session_model(arch: str, dataset: str):
-    """This session's own copy of a reference model (hooks and input gradients)."""
-    store = st.session_state.setdefault("_concepts_models", {})
-    if (arch, dataset) not in store:
-        store[(arch, dataset)] = zoo.session_copy(reference(arch, dataset))
-    return store[(arch, dataset)]
+    """This session's own copy of a reference model."""
+    return zoo_models.session_model(PAGE, arch, dataset)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import numpy as np
-import streamlit as st
 import torch
 
 from explorer.engines import landscape as ls
@@ -84,10 +83,6 @@ def _setup(cfg: ls.Config, subset: int):
     data = ls.make_data(cfg)
     return ls.build_model(cfg), *ls.subset(data, subset)
 
-
-def progress_bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f: bar.progress(f, text=f"{text} {100 * f:.0f} %"))
 
 
 @memo(24)

@@ -32,3 +32,9 @@ def presets(page_id: str, items: list[tuple[str, str, dict]]) -> None:
     for i, (label, line, query) in enumerate(items):
         href = f"/{page_id}?{urlencode(query, safe=',')}" if query else f"/{page_id}"
         cols[i % len(cols)].markdown(f"**[{label}]({href})**  \n{line}")
+
+
+def progress_bar(text: str):
+    """(bar, callback(fraction, *ignored)): a progress bar that shows the percentage done."""
+    bar = st.progress(0.0, text=text)
+    return bar, (lambda f, *_: bar.progress(min(1.0, float(f)), text=f"{text} {100 * float(f):.0f} %"))

@@ -14,6 +14,7 @@ from explorer.ui import live
 from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import transformer as vz
+from explorer.ui.layout import progress_bar
 
 PAGE = "transformer"
 RUN = tr.Config()
@@ -100,10 +101,6 @@ def positions(d: int) -> dict:
 def data_for(task: str, length: int, seed: int) -> tr.Data:
     return tr.make_data(task, length, seed)
 
-
-def progress_bar(text: str):
-    bar = st.progress(0.0, text=text)
-    return bar, (lambda f: bar.progress(min(1.0, f), text=f"{text} {100 * f:.0f} %"))
 
 
 @memo(4)
