@@ -11,6 +11,7 @@ from explorer.ui.cached import memo
 from explorer.ui.params import Param
 from explorer.viz import cnn as vz
 from explorer.viz import images as vimg
+from explorer.ui import zoo_models
 
 PAGE = "cnn"
 RUN = cnn.Config()
@@ -22,7 +23,6 @@ DEPTHS = (2, 3, 5, 7, 9)  # residual blocks per stage: 6n + 2 layers
 ARCH_LABEL = {a: zoo.INFO[a].label for a in zoo.ARCHS}
 DATA_LABEL = {"mnist": "MNIST digits", "shapes": "Shapes"}
 SOURCE_LABEL = {"reference": "Pre-trained reference", "live": "The live run"}
-CHEAP_REFERENCES = {"lenet"}  # trained on first use without asking (seconds); others behind a button
 
 SPEC = [
     Param("arch", "Architecture", "choice", RUN.arch, choices=zoo.ARCHS, fmt=ARCH_LABEL.get,
@@ -112,24 +112,14 @@ def reference_confusion(arch: str, dataset: str, cache: str) -> cnn.Confusion:
     return cnn.confusion(zoo.reference_model(arch, dataset), data.x_test, data.y_test, data.n_classes)
 
 
-def reference(arch: str, dataset: str) -> tuple[zoo.ZooNet, dict]:
-    """The shared reference model, trained now with a progress bar when it is not cached."""
-    cap_threads()
-    if zoo.is_cached(arch, dataset):
-        return zoo.reference(arch, dataset)
-    secs = "10–30 s" if arch == "lenet" else "a minute or two"
-    bar, prog = progress_bar(f"Training the reference {ARCH_LABEL[arch]} on {DATA_LABEL[dataset]} once ({secs}; "
-                             "then it is cached on disk for everyone)…")
-    out = zoo.reference(arch, dataset, progress=prog)
-    bar.empty()
-    return out
+reference = zoo_models.reference_with_card
 
 
 def inspected(v: dict, run: live.Run) -> tuple[object, str, bool]:
     """(model, description, is_reference) of the network the inspection sections read."""
     arch, ds = v["arch"], v["data"]
     if v["source"] == "reference":
-        if zoo.is_cached(arch, ds) or arch in CHEAP_REFERENCES:
+        if zoo_models.available(arch, ds):
             model, card = reference(arch, ds)
             return model, (f"the pre-trained reference {ARCH_LABEL[arch]} ({card['recipe']['epochs']} epochs, "
                            f"test accuracy {100 * card['test_acc']:.1f} %)"), True

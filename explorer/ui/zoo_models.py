@@ -18,17 +18,22 @@ def available(arch: str, dataset: str) -> bool:
     return arch in CHEAP or zoo.is_cached(arch, dataset)
 
 
-def reference(arch: str, dataset: str):
-    """The shared read-only reference model, trained now with a progress bar when not cached."""
+def reference_with_card(arch: str, dataset: str) -> tuple[zoo.ZooNet, dict]:
+    """(shared read-only reference model, its card), trained now with a progress bar when not cached."""
     cap_threads()
     if zoo.is_cached(arch, dataset):
-        return zoo.reference_model(arch, dataset)
+        return zoo.reference(arch, dataset)
     secs = "about 15–30 s" if arch == "lenet" else "a minute or two"
     bar, prog = progress_bar(f"Training the reference {ARCH_LABEL[arch]} on {DATA_LABEL[dataset]} once ({secs}; "
                              "then it is cached on disk for everyone)…")
-    model = zoo.reference_model(arch, dataset, progress=prog)
+    out = zoo.reference(arch, dataset, progress=prog)
     bar.empty()
-    return model
+    return out
+
+
+def reference(arch: str, dataset: str) -> zoo.ZooNet:
+    """The shared read-only reference model (see :func:`reference_with_card`)."""
+    return reference_with_card(arch, dataset)[0]
 
 
 def session_model(page: str, arch: str, dataset: str):
