@@ -14,7 +14,13 @@ trained model.
 **Mask score.** On the shapes set the exact object mask is known. :func:`mask_mass` is the
 fraction of a map's magnitude (Σ |a| over channels) that falls on the mask's pixels;
 a map spread evenly scores the mask's area (the chance level). :func:`mask_benchmark`
-scores every method on many test images, explaining each image's true class.
+scores every method on many test images, explaining each image's true class, against the
+exact mask and, given the boxes, against the object's bounding box — the *energy-based
+pointing game* of Wang et al. 2020 (Score-CAM), the usual localization score of CAM
+methods — and counts a *pointing-game* hit (Zhang et al. 2016) when the map's largest value
+lies on the object's mask. Shapes differ by their edges and corners, so a map that is right
+about the evidence still spreads half a feature-map cell past the outline: the pixel mask is
+the strict score, the box the customary one.
 
 Randomized weights come from a ``torch.Generator`` seeded by ``seed`` (N(0, 2/fan_in), biases
 0, He's rule); the model passed in is deep-copied, never changed.
@@ -159,48 +165,97 @@ def mask_mass(magnitude: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.where(tot > 0, (mag * m).sum(axis=(-2, -1)) / np.where(tot > 0, tot, 1.0), np.nan)
 
 
+def box_masks(boxes: np.ndarray, size: int) -> np.ndarray:
+    """Boolean ``[N, size, size]`` masks of half-open boxes ``[N, 4]`` = (x0, y0, x1, y1) pixels."""
+    b = np.asarray(boxes, dtype=np.int64).reshape(-1, 4)
+    idx = np.arange(size)
+    cols = (idx >= b[:, 0, None]) & (idx < b[:, 2, None])
+    rows = (idx >= b[:, 1, None]) & (idx < b[:, 3, None])
+    return rows[:, :, None] & cols[:, None, :]
+
+
+def peak_on(magnitude: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Pointing game: whether each map's largest value (first in row-major order on ties) lies
+    on its mask; ``[..., H, W]`` → bool ``[...]`` (False for an all-zero map)."""
+    mag = np.abs(np.asarray(magnitude, dtype=np.float64))
+    flat = mag.reshape(*mag.shape[:-2], -1)
+    m = np.broadcast_to(np.asarray(mask, dtype=bool), mag.shape).reshape(flat.shape)
+    top = np.take_along_axis(m, flat.argmax(axis=-1)[..., None], axis=-1)[..., 0]
+    return top & (flat.max(axis=-1) > 0)
+
+
+def _ci95(scores: np.ndarray) -> np.ndarray:
+    """Half-width of a normal 95 % interval of each row's mean (NaNs left out)."""
+    n = np.maximum(1, np.sum(np.isfinite(scores), axis=1))
+    return 1.96 * np.nanstd(scores, axis=1, ddof=1) / np.sqrt(n) if scores.shape[1] > 1 else np.zeros(len(scores))
+
+
 @dataclass(frozen=True, eq=False)
 class MaskScore:
     """``scores`` ``[M, N]``: the fraction of each method's map on the object for each of N images;
     ``chance`` ``[N]``: the object's share of the image (what an even map scores); ``correct`` ``[N]``
-    whether the model classified the image right."""
+    whether the model classified the image right; ``hits`` ``[M, N]``: the map's peak on the object
+    (pointing game). With boxes: ``box_scores`` ``[M, N]`` the fraction inside the object's
+    bounding box (energy-based pointing game) and ``box_chance`` ``[N]`` the box's share."""
 
     methods: tuple
     scores: np.ndarray
     chance: np.ndarray
     correct: np.ndarray
+    hits: np.ndarray | None = None
+    box_scores: np.ndarray | None = None
+    box_chance: np.ndarray | None = None
 
-    def mean(self) -> np.ndarray:
-        return np.nanmean(self.scores, axis=1)
+    def mean(self, region: str = "mask") -> np.ndarray:
+        """Each method's mean share on the object's ``region``: "mask" or "box"."""
+        return np.nanmean(self._of(region), axis=1)
 
-    def ci95(self) -> np.ndarray:
+    def ci95(self, region: str = "mask") -> np.ndarray:
         """Half-width of a normal 95 % interval of each method's mean."""
-        n = np.maximum(1, np.sum(np.isfinite(self.scores), axis=1))
-        return 1.96 * np.nanstd(self.scores, axis=1, ddof=1) / np.sqrt(n) if self.scores.shape[1] > 1 else \
-            np.zeros(len(self.methods))
+        return _ci95(self._of(region))
+
+    def chance_of(self, region: str = "mask") -> float:
+        """The mean share an even map gets on ``region``."""
+        return float(np.mean(self.chance if region == "mask" else self.box_chance))
+
+    def _of(self, region: str) -> np.ndarray:
+        check(region in ("mask", "box"), "region", 'must be "mask" or "box"')
+        check(region == "mask" or self.box_scores is not None, "region", "no boxes were scored")
+        return self.scores if region == "mask" else self.box_scores
 
 
 def mask_benchmark(model: nn.Module, x: np.ndarray, masks: np.ndarray, y: np.ndarray, cfg: A.Config,
-                   batch: int = 32, progress: Callable[[float], None] | None = None) -> MaskScore:
+                   batch: int = 32, progress: Callable[[float], None] | None = None,
+                   boxes: np.ndarray | None = None) -> MaskScore:
     """Every method of ``cfg`` on images ``x`` ``[N, C, H, W]`` (explaining class ``y`` ``[N]``),
-    scored against their boolean ``masks`` ``[N, H, W]`` with :func:`mask_mass`."""
+    scored against their boolean ``masks`` ``[N, H, W]`` with :func:`mask_mass` and
+    :func:`peak_on`, and against their ``boxes`` ``[N, 4]`` when given."""
     check(np.ndim(x) == 4 and len(x) == len(masks) == len(y) and len(x) > 0, "x",
           "must be [N, C, H, W] with N masks and N labels")
+    check(boxes is None or np.shape(boxes) == (len(x), 4), "boxes", "must be [N, 4]")
     xs = np.asarray(x, dtype=np.float32)
     bases = A.make_baseline(xs, cfg.baseline, cfg.seed)
     dl = A.modular(model) if "deeplift" in cfg.methods else None
+    regions = box_masks(boxes, xs.shape[-1]) if boxes is not None else None
     scores = np.zeros((len(cfg.methods), len(xs)))
+    hits = np.zeros((len(cfg.methods), len(xs)), dtype=bool)
+    box_scores = np.zeros_like(scores) if regions is not None else None
     steps = len(cfg.methods) * ((len(xs) + batch - 1) // batch)
     done = 0
     for j, m in enumerate(cfg.methods):
         for a in range(0, len(xs), batch):
             xt, bt = torch.tensor(xs[a:a + batch]), torch.tensor(bases[a:a + batch])
             raw, _ = A.run_method(m, model, xt, np.asarray(y[a:a + batch]), bt, cfg, dl_model=dl)
-            scores[j, a:a + batch] = mask_mass(A.per_pixel(m, raw)[1], masks[a:a + batch])
+            mag = A.per_pixel(m, raw)[1]
+            scores[j, a:a + batch] = mask_mass(mag, masks[a:a + batch])
+            hits[j, a:a + batch] = peak_on(mag, masks[a:a + batch])
+            if regions is not None:
+                box_scores[j, a:a + batch] = mask_mass(mag, regions[a:a + batch])
             done += 1
             if progress:
                 progress(done / steps)
     with torch.no_grad():
         pred = model(torch.tensor(xs)).argmax(1).numpy()
     chance = np.asarray(masks, dtype=np.float64).mean(axis=(1, 2))
-    return MaskScore(tuple(cfg.methods), scores, chance, pred == np.asarray(y))
+    box_chance = regions.mean(axis=(1, 2)) if regions is not None else None
+    return MaskScore(tuple(cfg.methods), scores, chance, pred == np.asarray(y), hits, box_scores, box_chance)

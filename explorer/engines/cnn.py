@@ -45,7 +45,8 @@ class Config:
     """A live run: ``arch`` (one of :data:`zoo.ARCHS`) on ``dataset`` with its default
     split (4,000 training and 1,000 test images, by ``seed``); Adam or SGD with momentum
     0.9 at a constant learning rate ``lr``; minibatches of ``batch_size``; ``augment``:
-    random shifts of up to 2 pixels."""
+    random shifts of up to 2 pixels. An architecture whose reference recipe penalizes its last
+    feature map (``wsl``: :attr:`zoo.Recipe.activation_l1`) gets the same penalty here."""
 
     arch: str = "lenet"
     dataset: str = "mnist"
@@ -136,21 +137,22 @@ class Trainer(EpochLoop):
         loss_sum = correct = seen = 0.0
         self.model.train()
         t0 = time.perf_counter()
-        for b in self._step_batches():
-            idx = self._order[b * bs:(b + 1) * bs]
-            xb = zoo.random_shift(self.x_train[idx], self.gen, 2) if self.cfg.augment else self.x_train[idx]
-            logits = self.model(xb)
-            loss = F.cross_entropy(logits, self.y_train[idx])
-            value = float(loss.detach())
-            if not math.isfinite(value) or value > DIVERGE_LOSS:
-                self.diverged = True
-                break
-            self.opt.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt.step()
-            loss_sum += value * len(idx)
-            correct += float((logits.detach().argmax(1) == self.y_train[idx]).sum())
-            seen += len(idx)
+        with zoo.last_map_penalty(self.model, zoo.RECIPES[self.cfg.arch].activation_l1) as penalty:
+            for b in self._step_batches():
+                idx = self._order[b * bs:(b + 1) * bs]
+                xb = zoo.random_shift(self.x_train[idx], self.gen, 2) if self.cfg.augment else self.x_train[idx]
+                logits = self.model(xb)
+                loss = F.cross_entropy(logits, self.y_train[idx])
+                value = float(loss.detach())
+                if not math.isfinite(value) or value > DIVERGE_LOSS:
+                    self.diverged = True
+                    break
+                self.opt.zero_grad(set_to_none=True)
+                (loss + penalty()).backward()
+                self.opt.step()
+                loss_sum += value * len(idx)
+                correct += float((logits.detach().argmax(1) == self.y_train[idx]).sum())
+                seen += len(idx)
         self.seconds += time.perf_counter() - t0
         self.model.eval()
         self.step += 1
@@ -344,7 +346,8 @@ def compare(cfg: CompareConfig, progress: Callable[[float, str], None] | None = 
     for i, arch in enumerate(cfg.archs):
         if progress:
             progress(i / len(cfg.archs), arch)
-        recipe = zoo.Recipe(epochs=cfg.epochs, lr=zoo.RECIPES[arch].lr, batch_size=COMPARE_BATCH)
+        recipe = zoo.Recipe(epochs=cfg.epochs, lr=zoo.RECIPES[arch].lr, batch_size=COMPARE_BATCH,
+                            activation_l1=zoo.RECIPES[arch].activation_l1)
         warm = zoo.build(arch, data.channels, data.n_classes, seed=cfg.seed, mean=mean, std=std)
         zoo.fit(warm, xtr[:recipe.batch_size], ytr[:recipe.batch_size], zoo.Recipe(epochs=1), seed=cfg.seed)
         model = zoo.build(arch, data.channels, data.n_classes, seed=cfg.seed, mean=mean, std=std)

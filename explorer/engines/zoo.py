@@ -17,6 +17,11 @@ channels, fewer blocks) so that it trains on a CPU in seconds to a minute:
                and compressing transitions (1×1 conv, ×0.5, average pool)
 ``efficientnet`` Tan & Le 2019: MBConv blocks (1×1 expand, depthwise k×k, squeeze-excitation,
                1×1 linear projection, residual), SiLU, BatchNorm
+``wsl``        Oquab et al. 2015 ("Is object localization for free?"): only 3×3 convs
+               (BatchNorm, ReLU) and one pool, then *global max pooling* and a linear layer;
+               trained with an L1 penalty on its last feature map, so that the one place
+               that decides a class — the object — is all that fires (weakly supervised
+               localization: Grad-CAM on it puts most of its mass on the object)
 =============  ======================================================================
 
 Inputs are ``[N, C, 28, 28]`` float32 in [0, 1] (C = 1 for MNIST, 3 for shapes); every
@@ -56,6 +61,7 @@ or hook. Rebuild every reference with ``python -m explorer.engines.zoo --rebuild
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import dataclasses
 import hashlib
@@ -76,7 +82,7 @@ import torch.nn.functional as F
 from explorer.engines import images
 from explorer.engines.contract import check
 
-ARCHS = ("lenet", "alexnet", "vgg", "resnet", "plain", "densenet", "efficientnet")
+ARCHS = ("lenet", "alexnet", "vgg", "resnet", "plain", "densenet", "efficientnet", "wsl")
 DATASETS = ("mnist", "shapes")  # the 28×28 sets of explorer.engines.images
 SIZE = 28
 CACHE_ENV = "EXPLORER_CACHE_DIR"
@@ -103,6 +109,8 @@ INFO = {
     "densenet": ArchInfo("DenseNet", 2017, "each layer sees every earlier feature map (concatenation)", "DenseNet"),
     "efficientnet": ArchInfo("EfficientNet", 2019, "MBConv: inverted bottleneck, depthwise conv, squeeze-excitation",
                              "EfficientNet"),
+    "wsl": ArchInfo("WSL net (global max pool)", 2015, "all-convolutional, global max pooling, sparse last layer: "
+                    "the object is where it fires", "WSL-GMP"),
 }
 
 
@@ -437,9 +445,39 @@ class EfficientNet(ZooNet):
         return self.fc(self.drop(h.mean(dim=(2, 3))))
 
 
+class WSLNet(ZooNet):
+    """Weakly supervised localization in the spirit of Oquab et al. 2015: six 3×3 convs
+    (BatchNorm, ReLU; 16, 32, then 4 × 32 channels) with one 2×2 max-pool after the second
+    (28 → 14), then global *max* pooling over positions and a linear layer. A class score is
+    the evidence at the single best position, so training makes the place that decides the
+    class fire; the reference recipe's L1 penalty on the last feature map
+    (:attr:`Recipe.activation_l1`) keeps every other place quiet. The last layer sees 22×22
+    pixels (the largest objects of the shapes set are 19 across)."""
+
+    arch = "wsl"
+    WIDTHS = (16, 32, 32, 32, 32, 32)
+    taps = tuple((f"conv{i + 1} + BN + ReLU", f"features.{i + (i >= 2)}") for i in range(6))
+
+    def __init__(self, in_ch: int, n_classes: int):
+        super().__init__(in_ch)
+        layers: list[nn.Module] = []
+        c = in_ch
+        for i, w in enumerate(self.WIDTHS):
+            if i == 2:
+                layers.append(nn.MaxPool2d(2))
+            layers.append(nn.Sequential(nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU()))
+            c = w
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Linear(c, n_classes)
+
+    def body(self, x):
+        return self.classifier(self.features(x).amax(dim=(2, 3)))
+
+
 _BUILDERS: dict[str, Callable[..., ZooNet]] = {
     "lenet": LeNet, "alexnet": AlexNet, "vgg": VGG, "resnet": lambda i, n, **kw: ResNet(i, n, skip=True, **kw),
     "plain": lambda i, n, **kw: ResNet(i, n, skip=False, **kw), "densenet": DenseNet, "efficientnet": EfficientNet,
+    "wsl": WSLNet,
 }
 
 
@@ -588,7 +626,9 @@ def count_macs(model: nn.Module, input_shape: tuple = (1, SIZE, SIZE)) -> MacRep
 class Recipe:
     """How a reference model trains: Adam at ``lr`` (cosine-decayed to 0 over the run),
     ``batch_size``, ``epochs`` passes over the training split, weight decay (decoupled,
-    AdamW), label smoothing ε, and random shifts of up to ``shift`` pixels (augmentation)."""
+    AdamW), label smoothing ε, random shifts of up to ``shift`` pixels (augmentation), and
+    ``activation_l1`` × the mean |activation| of the model's last tap (its last feature map)
+    added to the loss (0: none)."""
 
     epochs: int = 8
     lr: float = 2e-3
@@ -596,6 +636,7 @@ class Recipe:
     weight_decay: float = 0.0
     label_smoothing: float = 0.1
     shift: int = 2
+    activation_l1: float = 0.0
 
 
 RECIPES = {
@@ -606,6 +647,7 @@ RECIPES = {
     "plain": Recipe(epochs=8, lr=3e-3),
     "densenet": Recipe(epochs=8, lr=3e-3),
     "efficientnet": Recipe(epochs=10, lr=3e-3),
+    "wsl": Recipe(epochs=8, lr=3e-3, activation_l1=3.0),
 }
 
 
@@ -635,6 +677,28 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch: int = 50
     return loss / n, correct / n
 
 
+@contextlib.contextmanager
+def last_map_penalty(model: nn.Module, weight: float):
+    """While open, ``penalty()`` returns ``weight`` × the mean |activation| of the last feature
+    map ``model`` computed (its last tap, hooked), a scalar tensor to add to the loss, or 0.0
+    when ``weight`` is 0 (no hook then). Call it after the forward pass of the same batch."""
+    if weight <= 0:
+        yield lambda: 0.0
+        return
+    seen: list[torch.Tensor] = []
+    hook = model.tap_modules()[-1][1].register_forward_hook(lambda _m, _i, out: seen.append(out))
+
+    def penalty():
+        value = weight * seen[-1].abs().mean()
+        seen.clear()
+        return value
+
+    try:
+        yield penalty
+    finally:
+        hook.remove()
+
+
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, seed: int = 0,
         progress: Callable[[float], None] | None = None) -> dict:
     """Train ``model`` in place with ``recipe`` (batch order from ``seed``); returns
@@ -646,28 +710,29 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: Recipe, seed
     steps = recipe.epochs * math.ceil(len(x) / recipe.batch_size)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     out = {"seconds_per_epoch": [], "train_loss": [], "diverged": False}
-    _set_mode(model, True)
-    for e in range(recipe.epochs):
-        t0 = time.perf_counter()
-        order = torch.randperm(len(x), generator=gen)
-        total = 0.0
-        for a in range(0, len(x), recipe.batch_size):
-            idx = order[a:a + recipe.batch_size]
-            loss = F.cross_entropy(model(random_shift(x[idx], gen, recipe.shift)), y[idx],
-                                   label_smoothing=recipe.label_smoothing)
-            if not torch.isfinite(loss):
-                out["diverged"] = True
-                _set_mode(model, False)
-                return out
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            total += float(loss.detach()) * len(idx)
-        out["seconds_per_epoch"].append(time.perf_counter() - t0)
-        out["train_loss"].append(total / len(x))
-        if progress:
-            progress((e + 1) / recipe.epochs)
+    with last_map_penalty(model, recipe.activation_l1) as penalty:
+        _set_mode(model, True)
+        for e in range(recipe.epochs):
+            t0 = time.perf_counter()
+            order = torch.randperm(len(x), generator=gen)
+            total = 0.0
+            for a in range(0, len(x), recipe.batch_size):
+                idx = order[a:a + recipe.batch_size]
+                loss = F.cross_entropy(model(random_shift(x[idx], gen, recipe.shift)), y[idx],
+                                       label_smoothing=recipe.label_smoothing) + penalty()
+                if not torch.isfinite(loss):
+                    out["diverged"] = True
+                    _set_mode(model, False)
+                    return out
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
+                total += float(loss.detach()) * len(idx)
+            out["seconds_per_epoch"].append(time.perf_counter() - t0)
+            out["train_loss"].append(total / len(x))
+            if progress:
+                progress((e + 1) / recipe.epochs)
     _set_mode(model, False)
     return out
 

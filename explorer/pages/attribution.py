@@ -77,10 +77,12 @@ if model is not None:
 
     st.subheader("4 · Does the map land on the object?")
     if dataset == "shapes":
-        st.caption("The shapes set knows every object's exact mask: the share of a map's magnitude inside it, "
-                   "averaged over test images (each explaining its true class), against the object's area — "
-                   "what a map spread evenly would score.")
-        view.mask_section(arch, cfg, model)
+        st.caption("The shapes set knows every object's exact mask and box: the share of a map's magnitude "
+                   "inside it, averaged over test images (each explaining its true class), against the region's "
+                   "area — what a map spread evenly would score.")
+        params.widget(W["region"], st.columns([2, 3])[0])
+        v = params.current(view.SPEC)
+        view.mask_section(arch, cfg, model, v["region"])
     else:
         st.caption("Digits have no ground-truth mask. [Switch to the shapes set](/attribution?data=shapes) to "
                    "measure how much of each map falls on the object.")
@@ -114,6 +116,8 @@ layout.presets(view.PAGE, [
     ("Too few IG steps", "5 steps: the sum misses f(x) − f(x̄) by far more.", {"steps": "5"}),
     ("Why not a 3?", "Explain class 3 on this 2: blue marks what would make it a 3.", {"target": "3"}),
     ("Shapes with masks", "RGB shapes: each map's share on the object.", {"data": "shapes", "img": "3"}),
+    ("A net that localizes", "Shapes with the WSL net (global max pooling): Grad-CAM on the object.",
+     {"data": "shapes", "model": "wsl", "img": "3", "methods": "gradcam,saliency,ig"}),
     ("Coarse occlusion", "A 10-pixel patch moved 5 at a time: blocky but robust.", {"window": "10", "stride": "5"}),
     ("Sanity check on |maps|", "Magnitudes: see which maps keep the digit's outline.", {"sign": "absolute"}),
     ("Early Grad-CAM", "Grad-CAM on the first conv layer: sharp, but less about the class.", {"layer": "3"}),

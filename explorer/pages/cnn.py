@@ -84,7 +84,9 @@ layout.explain("convolutions, the classic architectures and skip connections", [
     "**LeNet** stacks conv → pool twice; **AlexNet** went wider and deeper with ReLU and dropout; **VGG** uses only "
     "3×3 kernels (two 3×3 layers see 5×5 with fewer weights); **ResNet** adds identity shortcuts; **DenseNet** "
     "concatenates every earlier map; **EfficientNet** uses depthwise-separable inverted bottlenecks with "
-    "squeeze-excitation, which cut MACs far more than parameters.",
+    "squeeze-excitation, which cut MACs far more than parameters. The **WSL net** (after Oquab et al. 2015) "
+    "has no dense layers: global *max* pooling scores each class by its single best position, and a sparsity "
+    "penalty on its last map keeps everything else quiet, so its maps say *where* the object is.",
     "A residual block outputs the input plus a correction, so its Jacobian is the identity plus a small term:",
     ("latex", r"h_{l+1} = h_l + F(h_l) \;\Rightarrow\; \frac{\partial L}{\partial h_l} = "
               r"\frac{\partial L}{\partial h_{l+1}}\Big(I + \frac{\partial F}{\partial h_l}\Big)"),

@@ -256,7 +256,7 @@ def zoo_section(cfg: cnn.Config) -> None:
     params.widget(BY_NAME["zoo_n"], c[1])
     ccfg = compare_config(params.current(SPEC))
     if c[2].button("🏁 Train and compare the zoo", key="zoo_run", width="stretch",
-                   help="Trains all seven architectures with the same data, batches and augmentation, one after "
+                   help="Trains all eight architectures with the same data, batches and augmentation, one after "
                         "the other, and times them (about a minute for two epochs on 2,000 images)."):
         st.session_state["_cnn_zoo"] = ccfg
     results = None

@@ -201,10 +201,11 @@ def rho_figure(steps: list[str], methods: list[str], rho: np.ndarray, *, mode: s
 
 
 def mask_figure(methods: list[str], mean: np.ndarray, ci: np.ndarray, chance: float, *, n: int, model: str,
-                random_mean: np.ndarray | None = None, random_ci: np.ndarray | None = None) -> go.Figure:
+                random_mean: np.ndarray | None = None, random_ci: np.ndarray | None = None,
+                where: str = "inside the object's mask") -> go.Figure:
     """Bars: the mean share of each method's |map| on the object (± a 95 % interval) for the
     trained model and, when given, for the same net with random weights; a line at the share an
-    even map would get (the object's mean area)."""
+    even map would get (the region's mean area). ``where`` names the region in the title."""
     mean = np.asarray(mean, dtype=np.float64)
     lift = mean / chance if chance > 0 else np.full_like(mean, np.nan)
     fig = go.Figure(go.Bar(x=list(methods), y=100 * mean, name="trained model",
@@ -225,11 +226,11 @@ def mask_figure(methods: list[str], mean: np.ndarray, ci: np.ndarray, chance: fl
                              hovertemplate="%{x}: %{y:.1f} % on the object<extra>random weights</extra>"))
         mean = np.maximum(mean, rm)
     fig.add_trace(go.Scatter(x=list(methods), y=[100 * chance] * len(methods), mode="lines",
-                             name=f"chance: the object's area ({100 * chance:.0f} %)",
+                             name=f"chance: the region's area ({100 * chance:.0f} %)",
                              line=dict(color="#111827", dash="dash", width=2), hoverinfo="skip"))
     top = max(100 * float(np.nanmax(mean + np.asarray(ci))) if len(mean) else 0.0, 100 * chance) * 1.2 + 5
     fig.update_layout(template=theme.NAME, height=420,
-                      title=dict(text=f"Share of |attribution| inside the object's mask · {model}, {n} test images"),
+                      title=dict(text=f"Share of |attribution| {where} · {model}, {n} test images"),
                       xaxis=dict(title=dict(text="method"), type="category"),
                       yaxis=dict(title=dict(text="% of the map's mass on the object"), range=[0, min(100.0, top)]),
                       barmode="group", legend=dict(orientation="h", x=0, y=-0.2), showlegend=True,

@@ -104,12 +104,24 @@ def test_shapes_show_the_mask_and_score_it():
     assert sum("on object" in a["text"] for a in maps["layout"]["annotations"]) == 2
     at.button(key="attr_run_mask").click().run()
     assert problems(at) == []
-    bars = [t for t in chart(at, "chart_mask")["data"] if t["type"] == "bar"]
+    spec = chart(at, "chart_mask")
+    bars = [t for t in spec["data"] if t["type"] == "bar"]
     assert [b["name"] for b in bars] == ["trained model", "same net, random weights"]
     for b in bars:
         y = values(b["y"])
         assert y.shape == (2,) and ((0 <= y) & (y <= 100)).all()
-    assert "the model gets" in captions(at)
+    assert "the model gets" in captions(at) and "Pointing game" in captions(at)
+    assert "inside the object's mask" in spec["layout"]["title"]["text"]
+    at.session_state["region"] = "box"
+    at.run()
+    assert problems(at) == []
+    boxed = chart(at, "chart_mask")
+    assert "bounding box" in boxed["layout"]["title"]["text"]
+    for b, b_box in zip(bars, [t for t in boxed["data"] if t["type"] == "bar"]):
+        assert (values(b_box["y"]) >= values(b["y"]) - 1e-9).all()   # the box holds the mask
+    chance = [t for t in boxed["data"] if t["type"] == "scatter"][0]
+    assert values(chance["y"])[0] > values([t for t in spec["data"] if t["type"] == "scatter"][0]["y"])[0]
+    assert at.query_params["region"] in ("box", ["box"])   # the link keeps the choice
 
 
 def test_controls_that_cannot_apply_say_so():

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from explorer.engines import image_io
+from explorer.engines import image_io, zoo
 from explorer.ui import uploads
 from tests.pages.test_pages import problems, run_page
 from tests.pages.plotly_read import titled
@@ -40,7 +40,7 @@ def test_defaults_show_every_section():
     assert right > 90  # the pre-trained reference LeNet
     assert "pre-trained reference LeNet-5" in text_of(at)
     zoo_table = at.dataframe[0].value
-    assert len(zoo_table) == 7 and "test accuracy" not in zoo_table.columns
+    assert len(zoo_table) == len(zoo.ARCHS) == 8 and "test accuracy" not in zoo_table.columns
     flow = titled(at, "Gradient norm")
     assert len(flow["data"]) == 2 and flow["layout"]["yaxis"]["type"] == "log"
 
@@ -124,11 +124,11 @@ def test_zoo_comparison_runs_behind_its_button():
     at.button(key="zoo_run").click().run()
     assert problems(at) == []
     table = at.dataframe[0].value
-    assert len(table) == 7 and {"test accuracy", "seconds per epoch"} <= set(table.columns)
+    assert len(table) == len(zoo.ARCHS) and {"test accuracy", "seconds per epoch"} <= set(table.columns)
     acc = [float(v.rstrip(" %")) for v in table["test accuracy"]]
     assert all(0 <= a <= 100 for a in acc) and max(acc) > 50
     fig = titled(at, "The zoo compared")
-    assert len(fig["data"][0]["x"]) == 7 and all(s > 0 for s in fig["data"][1]["x"])
+    assert len(fig["data"][0]["x"]) == len(zoo.ARCHS) and all(s > 0 for s in fig["data"][1]["x"])
 
 
 def test_gradient_flow_after_training_steps():
