@@ -6,6 +6,8 @@ Per method, the median wall time of one call on one 28×28 test image (after a w
 for the zoo's LeNet-5 on MNIST and shapes, and for the other cached zoo references on MNIST
 (a reference that is not trained yet is skipped, never trained here). Then the page's heavier
 views on LeNet: IG's completeness curve, the cascading sanity check, the 64-image mask score.
+Last, where each cached shapes reference's maps land (256 test images): the share of |map| on
+the object's pixels and in its bounding box, and pointing-game hits, against an even map.
 Targets (issue 8): integrated gradients, 50 steps, one MNIST image ≤ 100 ms; Grad-CAM ≤ 50 ms.
 One torch thread, as the app runs.
 """
@@ -73,7 +75,7 @@ def main() -> None:
         model = zoo.session_copy(zoo.reference_model(arch, ds))
         x = zoo.data_for(ds).x_test[6]
         t = method_times(model, x, args.repeats)
-        print(f"{zoo.INFO[arch].label + ' / ' + ds + ', wall':24s}" + "".join(f"{t[m][0]:13.1f}" for m in A.METHODS))
+        print(f"{zoo.INFO[arch].short + ' / ' + ds + ', wall':24s}" + "".join(f"{t[m][0]:13.1f}" for m in A.METHODS))
         print(f"{'  CPU time':24s}" + "".join(f"{t[m][1]:13.1f}" for m in A.METHODS))
         if (arch, ds) == ("lenet", "mnist"):
             for m, lim in TARGET_MS.items():
@@ -100,6 +102,31 @@ def main() -> None:
     t0 = time.perf_counter()
     E.mask_benchmark(shapes, d.x_test[:64], d.masks_test[:64], d.y_test[:64], A.Config())
     print(f"  mask score, 64 shapes images × 6 methods (trained only):  {time.perf_counter() - t0:6.2f}")
+    localization(d)
+
+
+def localization(d, n: int = 256) -> None:
+    """Mask share / box share / pointing-game hits per method for every cached shapes reference."""
+    methods = ("gradcam", "saliency", "ig")
+    cfg = A.Config(methods=methods, layer=-1)
+    x, masks, y, boxes = d.x_test[:n], d.masks_test[:n], d.y_test[:n], d.boxes_test[:n]
+    print(f"\nWhere the maps land, shapes, {n} test images (true class explained; Grad-CAM on the last feature map)")
+    head = f"{'model':28s}{'acc':>6s}" + "".join(f"{A.LABELS[m][:10] + ' mask/box/hit':>28s}" for m in methods)
+    print(head)
+    print("-" * len(head))
+    chance = None
+    for arch in zoo.ARCHS:
+        if not zoo.is_cached(arch, "shapes"):
+            continue
+        model = zoo.session_copy(zoo.reference_model(arch, "shapes"))
+        for name, net in ((zoo.INFO[arch].short, model), ("  random weights", E.randomized_copy(model, seed=0))):
+            s = E.mask_benchmark(net, x, masks, y, cfg, boxes=boxes)
+            chance = (s.chance_of("mask"), s.chance_of("box"))
+            cells = "".join(f"{100 * a:13.0f} /{100 * b:4.0f} /{100 * h:4.0f} %"
+                            for a, b, h in zip(s.mean("mask"), s.mean("box"), s.hits.mean(axis=1)))
+            print(f"{name:28s}{100 * s.correct.mean():5.0f}%" + cells)
+    if chance:
+        print(f"an even map: {100 * chance[0]:.0f} % on the pixels, {100 * chance[1]:.0f} % in the box")
 
 
 if __name__ == "__main__":

@@ -117,7 +117,7 @@ layout.presets(view.PAGE, [
     ("Why not a 3?", "Explain class 3 on this 2: blue marks what would make it a 3.", {"target": "3"}),
     ("Shapes with masks", "RGB shapes: each map's share on the object.", {"data": "shapes", "img": "3"}),
     ("A net that localizes", "Shapes with the WSL net (global max pooling): Grad-CAM on the object.",
-     {"data": "shapes", "model": "wsl", "img": "3", "methods": "gradcam,saliency,ig"}),
+     {"data": "shapes", "model": "wsl", "img": "2", "methods": "gradcam,saliency,ig"}),
     ("Coarse occlusion", "A 10-pixel patch moved 5 at a time: blocky but robust.", {"window": "10", "stride": "5"}),
     ("Sanity check on |maps|", "Magnitudes: see which maps keep the digit's outline.", {"sign": "absolute"}),
     ("Early Grad-CAM", "Grad-CAM on the first conv layer: sharp, but less about the class.", {"layer": "3"}),
