@@ -71,7 +71,7 @@ if model is not None:
     st.caption("Adebayo et al. (2018): a map that explains the *model* must change when its learned weights are "
                "replaced by random ones. Each step re-initializes more layers, from the output down, recomputes "
                "every map for the same class, and compares it with the trained model's (Spearman rank correlation).")
-    params.widget(W["rand"], st.columns([2, 3])[0])
+    params.widget(W["rand"], st.columns([3, 2])[0])
     v = params.current(view.SPEC)
     view.sanity_section(key, x, res, cfg, v["rand"], model, signed, arch)
 

@@ -212,7 +212,7 @@ def mask_figure(methods: list[str], mean: np.ndarray, ci: np.ndarray, chance: fl
                            error_y=dict(type="data", array=100 * np.asarray(ci), visible=True, color="#374151"),
                            marker_color=C[0], customdata=lift,
                            text=[f"{100 * v:.0f} %" for v in mean], textposition="inside",
-                           insidetextanchor="end", textfont=dict(color="white"),
+                           insidetextanchor="middle", textfont=dict(color="white"),
                            hovertemplate="%{x}: %{y:.1f} % on the object (%{customdata:.1f}× chance)<extra>trained"
                                          "</extra>"))
     if random_mean is not None:
@@ -222,7 +222,7 @@ def mask_figure(methods: list[str], mean: np.ndarray, ci: np.ndarray, chance: fl
                                                                               else np.zeros_like(rm)),
                                           visible=True, color="#374151"),
                              marker_color="#b8c0cc", text=[f"{100 * v:.0f} %" for v in rm], textposition="inside",
-                             insidetextanchor="end", textfont=dict(color="#1f2937"),
+                             insidetextanchor="middle", textfont=dict(color="#1f2937"),
                              hovertemplate="%{x}: %{y:.1f} % on the object<extra>random weights</extra>"))
         mean = np.maximum(mean, rm)
     fig.add_trace(go.Scatter(x=list(methods), y=[100 * chance] * len(methods), mode="lines",
