@@ -1,35 +1,17 @@
 """The attribution page's own behaviour: a link's methods and settings in the charts, notes for
 controls that cannot apply, the sanity check and the mask score on their buttons, presets."""
-import base64
-import json
-
 import numpy as np
 import pytest
 
 from explorer.engines import attribution as A
 from explorer.engines import zoo
 from explorer.ui import attribution_view as view
+from tests.pages.plotly_read import array as values
+from tests.pages.plotly_read import by_key as chart
+from tests.pages.plotly_read import charts_by_key as charts
 from tests.pages.test_pages import notice_text, problems, run_page
 
 PAGE = "attribution"
-
-
-def charts(at) -> dict[str, dict]:
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def chart(at, key: str) -> dict:
-    found = [s for k, s in charts(at).items() if k.endswith(key)]
-    assert found, f"no chart {key} among {list(charts(at))}"
-    return found[0]
-
-
-def values(a) -> np.ndarray:
-    if isinstance(a, dict) and "bdata" in a:
-        arr = np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-        shape = a.get("shape")
-        return arr.reshape([int(n) for n in str(shape).split(",")]) if shape else arr
-    return np.asarray(a, dtype=float)
 
 
 def heatmaps(spec: dict) -> list[dict]:

@@ -1,30 +1,13 @@
 """The concepts page's own behaviour: the default views and their numbers, a link's choices in the
 charts, clamped classes/layers/channels with a note, stepping the ascent, presets."""
-import json
-
 import numpy as np
 
+from tests.pages.plotly_read import array as values
+from tests.pages.plotly_read import by_key as chart
+from tests.pages.plotly_read import charts_by_key as charts
 from tests.pages.test_pages import notice_text, problems, run_page
 
 PAGE = "concepts"
-
-
-def charts(at) -> dict[str, dict]:
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def chart(at, key: str) -> dict:
-    found = [s for k, s in charts(at).items() if k.endswith(key)]
-    assert found, f"no chart {key} among {list(charts(at))}"
-    return found[0]
-
-
-def values(a) -> np.ndarray:
-    if isinstance(a, dict) and "bdata" in a:
-        import base64
-
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a)
 
 
 def test_defaults_show_the_ascent_tcav_and_probes():

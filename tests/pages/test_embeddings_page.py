@@ -1,34 +1,18 @@
 """The latent-space explorer's own behaviour: the default map, a link choosing another source, layer
 and method, colour by error, a chosen point with its neighbours, the user's own Playground run,
 out-of-range layers and presets."""
-import base64
-import json
-
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from explorer.engines import playground as pg
 from explorer.ui import live
 from tests.conftest import ROOT
+from tests.pages.plotly_read import array as values
+from tests.pages.plotly_read import by_key as chart
+from tests.pages.plotly_read import charts_by_key as charts
 from tests.pages.test_pages import notice_text, problems, run_page
 
 PAGE = "embeddings"
-
-
-def charts(at) -> dict[str, dict]:
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def chart(at, key: str) -> dict:
-    found = [s for k, s in charts(at).items() if key in k]
-    assert found, f"no chart {key} among {list(charts(at))}"
-    return found[0]
-
-
-def values(a) -> np.ndarray:
-    if isinstance(a, dict) and "bdata" in a:
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a)
 
 
 def metric(at, label: str) -> str:

@@ -1,32 +1,15 @@
 """The LIME & SHAP page's own behaviour: the defaults, a link's row and budgets in the charts, the surrogate
 tree's depth, the many-rows comparison on its button, a row beyond a small table, presets."""
-import base64
-import json
-
-import numpy as np
 import pytest
 
 from explorer.engines import explainers as ex
 from explorer.engines import explainers_tabular as et
+from tests.pages.plotly_read import array as values
+from tests.pages.plotly_read import by_key as chart
+from tests.pages.plotly_read import charts_by_key as charts
 from tests.pages.test_pages import notice_text, problems, run_page
 
 PAGE = "explainers"
-
-
-def charts(at) -> dict[str, dict]:
-    return {el.proto.id: json.loads(el.proto.spec) for el in at.get("plotly_chart")}
-
-
-def chart(at, key: str) -> dict:
-    found = [s for k, s in charts(at).items() if key in k]
-    assert found, f"no chart {key} among {list(charts(at))}"
-    return found[0]
-
-
-def values(a) -> np.ndarray:
-    if isinstance(a, dict) and "bdata" in a:
-        return np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
-    return np.asarray(a)
 
 
 def metrics(at) -> dict[str, str]:
