@@ -265,3 +265,38 @@ def test_reference_arguments_are_validated(cache):
         zoo.reference("lenet", "digits")
     with pytest.raises(ValueError, match="arch"):
         zoo.reference("googlenet", "mnist")
+
+
+def test_last_map_penalty_is_the_mean_abs_of_the_last_tap_and_unhooks():
+    model = zoo.build("wsl", 3, 5, seed=0)
+    last = model.tap_modules()[-1][1]
+    x = torch.rand(4, 3, 28, 28)
+    with zoo.last_map_penalty(model, 2.5) as penalty:
+        assert last._forward_hooks
+        seen = []
+        probe = last.register_forward_hook(lambda _m, _i, o: seen.append(o))
+        model(x)
+        probe.remove()
+        torch.testing.assert_close(penalty(), 2.5 * seen[0].abs().mean())
+    assert not last._forward_hooks
+    with zoo.last_map_penalty(model, 0.0) as penalty:
+        assert penalty() == 0.0 and not last._forward_hooks
+
+
+def test_the_wsl_recipe_makes_the_last_map_sparser():
+    """The same net and batches with and without the recipe's L1 term: the penalized net's last
+    feature map ends with a smaller mean |activation| on test images (measured 0.08 vs 0.33 after
+    3 epochs on 1,000 images; after only a few steps BatchNorm's running statistics still lag)."""
+    data = zoo.data_for("shapes")
+    x, y = torch.tensor(data.x_train[:1000]), torch.tensor(data.y_train[:1000])
+    means = []
+    for l1 in (0.0, zoo.RECIPES["wsl"].activation_l1):
+        model = zoo.build("wsl", 3, 5, seed=0)
+        zoo.fit(model, x, y, zoo.Recipe(epochs=3, lr=3e-3, activation_l1=l1), seed=0)
+        seen = []
+        hook = model.tap_modules()[-1][1].register_forward_hook(lambda _m, _i, o: seen.append(o))
+        with torch.no_grad():
+            model(torch.tensor(data.x_test[:128]))
+        hook.remove()
+        means.append(float(seen[0].abs().mean()))
+    assert means[1] < 0.5 * means[0]
