@@ -26,6 +26,7 @@ import torch.nn as nn
 
 from explorer.engines import zoo
 from explorer.engines.contract import check
+from explorer.engines.explainers import ShapResult
 
 SEGMENTERS = ("slic", "grid")
 SHAP_KINDS = ("deep", "gradient")
@@ -141,19 +142,9 @@ def lime_image(net: nn.Module, x: np.ndarray, target: int, seg: np.ndarray, samp
 
 
 @dataclass(frozen=True)
-class ShapImage:
-    """``values`` [H, W] (summed over channels) SHAP values of P(target); ``expected`` =
-    E[f(background)]; ``fx`` = f(x)."""
-
-    values: np.ndarray
-    expected: float
-    fx: float
-    kind: str
-    seconds: float
-
-    @property
-    def additivity_error(self) -> float:
-        return abs(self.expected + float(self.values.sum()) - self.fx)
+class ShapImage(ShapResult):
+    """:class:`~explorer.engines.explainers.ShapResult` of an image: ``values`` [H, W] (summed over
+    channels) SHAP values of P(target); ``expected`` = E[f(background)]; ``fx`` = f(x)."""
 
 
 def shap_image(net: nn.Module, x: np.ndarray, target: int, bg: np.ndarray, kind: str, samples: int,
